@@ -1,0 +1,87 @@
+/* packet.h — one frame as the trafan core sees it.
+ *
+ * The plugin fills a TrafanPacket from Wireshark's tap data (ip, ipv6, tcp,
+ * udp and frame taps); unit tests fill it by hand.  No epan type appears
+ * here, so the core builds and is tested without Wireshark.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TRAFAN_PACKET_H
+#define TRAFAN_PACKET_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Enough for any sane tunnel stack (e.g. IPv4 / GRE / IPv4 / GRE / IPv6). */
+#define TRAFAN_MAX_LAYERS 8
+
+typedef struct {
+    guint8 family;              /* 4 or 6; 0 = none */
+    guint8 bytes[16];           /* network order; 4 bytes used for IPv4 */
+} TrafanAddress;
+
+/* One IP header, outermost first. */
+typedef struct {
+    TrafanAddress src;
+    TrafanAddress dst;
+    guint8        ip_proto;     /* next protocol (IPv4) or next header (IPv6) */
+} TrafanIpLayer;
+
+/* TCP flag bits as on the wire (th_flags). */
+enum {
+    TRAFAN_TCP_FIN = 0x01, TRAFAN_TCP_SYN = 0x02, TRAFAN_TCP_RST = 0x04,
+    TRAFAN_TCP_PSH = 0x08, TRAFAN_TCP_ACK = 0x10, TRAFAN_TCP_URG = 0x20,
+};
+
+/* One TCP or UDP header, with the addresses of the IP header that carries it. */
+typedef struct {
+    guint8        ip_proto;     /* 6 = TCP, 17 = UDP */
+    guint16       tcp_flags;    /* TCP only */
+    guint16       src_port;
+    guint16       dst_port;
+    TrafanAddress src;
+    TrafanAddress dst;
+} TrafanTransport;
+
+typedef struct {
+    gint64      abs_ns;         /* absolute time, ns since the epoch */
+    gint64      rel_ns;         /* Wireshark's relative time (to the first frame) */
+    guint32     frame_len;      /* bytes on the wire, as Wireshark's tables count */
+    const char *protocol;       /* highest layer, a g_intern_string() */
+
+    guint           n_ip;
+    TrafanIpLayer   ip[TRAFAN_MAX_LAYERS];
+    guint           n_transport;
+    TrafanTransport transport[TRAFAN_MAX_LAYERS];
+
+    /* Outermost ICMP/ICMPv6 message, if any (icmp_family 4 or 6, else 0). */
+    guint8 icmp_family;
+    guint8 icmp_type;
+    guint8 icmp_code;
+} TrafanPacket;
+
+/* Reset a record before filling it for the next frame. */
+static inline void
+trafan_packet_clear(TrafanPacket *pkt)
+{
+    pkt->n_ip = 0;
+    pkt->n_transport = 0;
+    pkt->icmp_family = 0;
+    pkt->protocol = NULL;
+}
+
+/* Parse "1.2.3.4" or "2001:db8::1" (no prefix); FALSE if neither. */
+gboolean trafan_address_parse(const char *text, TrafanAddress *out);
+
+/* Wireshark's text form: dotted quad, or RFC 5952 IPv6.  buf >= 46 bytes. */
+const char *trafan_address_to_str(const TrafanAddress *addr, char *buf);
+
+guint    trafan_address_hash(gconstpointer addr);
+gboolean trafan_address_equal(gconstpointer a, gconstpointer b);
+/* Total order: IPv4 before IPv6, then by bytes. */
+int      trafan_address_compare(const TrafanAddress *a, const TrafanAddress *b);
+
+G_END_DECLS
+
+#endif
