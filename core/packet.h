@@ -74,8 +74,10 @@ trafan_packet_clear(TrafanPacket *pkt)
 /* Parse "1.2.3.4" or "2001:db8::1" (no prefix); FALSE if neither. */
 gboolean trafan_address_parse(const char *text, TrafanAddress *out);
 
-/* Wireshark's text form: dotted quad, or RFC 5952 IPv6.  buf >= 46 bytes. */
-const char *trafan_address_to_str(const TrafanAddress *addr, char *buf);
+#define TRAFAN_ADDRSTRLEN 46   /* INET6_ADDRSTRLEN */
+
+/* Wireshark's text form: dotted quad, or RFC 5952 IPv6. */
+const char *trafan_address_to_str(const TrafanAddress *addr, char buf[TRAFAN_ADDRSTRLEN]);
 
 guint    trafan_address_hash(gconstpointer addr);
 gboolean trafan_address_equal(gconstpointer a, gconstpointer b);

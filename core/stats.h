@@ -66,15 +66,15 @@ typedef struct {
     gint64  ref_ns;             /* Wireshark's time reference (first frame) */
     gboolean seen_any;
 
-    GHashTable *conversations;  /* TrafanConvKey -> TrafanConversation */
+    GHashTable *conversations;  /* unordered address pair -> conversation */
     GHashTable *hosts;          /* TrafanAddress -> TrafanHost */
+    guint       kept_hosts;     /* real (not pseudo) hosts in `hosts` */
     GHashTable *protocols;      /* interned name -> TrafanProtocolCount */
-    guint64     hosts_aggregated;   /* distinct hosts folded past max_hosts */
-    GHashTable *aggregated_seen;    /* those hosts (exact while it fits) */
+    GHashTable *aggregated;     /* hosts folded past max_hosts (at most max_hosts kept) */
+    gboolean    aggregated_overflow;    /* ... and there were more than that */
 
     GArray *buckets;            /* TrafanBucket, ascending index, non-empty */
-    gint64  io_last_rel_us;     /* -z io,stat's clock: see stats.c */
-    gint64  io_max_rel_us;
+    gint64  io_index;           /* -z io,stat's current interval: see stats.c */
 } TrafanStats;
 
 void         trafan_config_init(TrafanConfig *config);

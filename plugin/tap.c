@@ -1,0 +1,252 @@
+/* tap.c — Wireshark's ip, ipv6, tcp, udp and frame taps as TrafanPacket
+ * records, without the protocol tree.
+ *
+ * Wireshark calls the listeners of one frame in the order the taps were
+ * queued.  The frame dissector queues the "frame" tap after every other
+ * dissector, so the ip/ipv6/tcp/udp listeners fill the record and the frame
+ * listener hands it on.  Quoted headers inside ICMP errors are not tapped
+ * (pinfo->flags.in_error_pkt), exactly as Wireshark's own tables skip them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_BUILD_DLL
+#include <string.h>
+
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/proto_data.h>
+#include <epan/tap.h>
+#include <epan/dissectors/packet-ip.h>
+#include <epan/dissectors/packet-tcp.h>
+#include <epan/dissectors/packet-udp.h>
+#include <epan/dissectors/packet-icmp.h>
+
+#include "compat.h"
+#include "tap.h"
+
+struct TrafanTap {
+    TrafanTapCallbacks callbacks;
+    gpointer           user_data;
+    guint32            frame_num;   /* the frame `pkt` is being filled for */
+    TrafanPacket       pkt;
+    GHashTable        *names;       /* proto id -> interned filter name */
+    int                proto_icmp;
+    int                proto_icmpv6;
+};
+
+/* Listener registration order; the frame listener must be the one that
+ * carries draw and finish, and is registered last. */
+static const char *const tap_names[] = { "ip", "ipv6", "tcp", "udp", "frame" };
+
+static TrafanPacket *
+record_for(TrafanTap *tap, const packet_info *pinfo)
+{
+    if (tap->frame_num != pinfo->num) {
+        tap->frame_num = pinfo->num;
+        trafan_packet_clear(&tap->pkt);
+    }
+    return &tap->pkt;
+}
+
+static gboolean
+address_from_ws(TrafanAddress *out, const address *addr)
+{
+    memset(out, 0, sizeof *out);
+    if (addr->type == AT_IPv4 && addr->len == 4) {
+        out->family = 4;
+        memcpy(out->bytes, addr->data, 4);
+        return TRUE;
+    }
+    if (addr->type == AT_IPv6 && addr->len == 16) {
+        out->family = 6;
+        memcpy(out->bytes, addr->data, 16);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+add_ip_layer(TrafanTap *tap, const packet_info *pinfo, const address *src, const address *dst, guint8 proto)
+{
+    TrafanPacket *pkt = record_for(tap, pinfo);
+
+    if (pkt->n_ip == TRAFAN_MAX_LAYERS)
+        return;
+    TrafanIpLayer *ip = &pkt->ip[pkt->n_ip];
+    if (address_from_ws(&ip->src, src) && address_from_ws(&ip->dst, dst)) {
+        ip->ip_proto = proto;
+        pkt->n_ip++;
+    }
+}
+
+static tap_packet_status
+ip_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *header, tap_flags_t flags _U_)
+{
+    const ws_ip4 *ip = header;
+
+    add_ip_layer(data, pinfo, &ip->ip_src, &ip->ip_dst, ip->ip_proto);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static tap_packet_status
+ipv6_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *header, tap_flags_t flags _U_)
+{
+    const ws_ip6 *ip6 = header;
+
+    add_ip_layer(data, pinfo, &ip6->ip6_src, &ip6->ip6_dst, ip6->ip6_nxt);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void
+add_transport(TrafanTap *tap, const packet_info *pinfo, guint8 proto, guint16 flags,
+              guint16 sport, guint16 dport, const address *src, const address *dst)
+{
+    TrafanPacket *pkt = record_for(tap, pinfo);
+
+    if (pkt->n_transport == TRAFAN_MAX_LAYERS)
+        return;
+    TrafanTransport *tp = &pkt->transport[pkt->n_transport];
+    if (address_from_ws(&tp->src, src) && address_from_ws(&tp->dst, dst)) {
+        tp->ip_proto = proto;
+        tp->tcp_flags = flags;
+        tp->src_port = sport;
+        tp->dst_port = dport;
+        pkt->n_transport++;
+    }
+}
+
+static tap_packet_status
+tcp_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *header, tap_flags_t flags _U_)
+{
+    const tcp_info_t *tcp = header;
+
+    add_transport(data, pinfo, 6, tcp->th_flags, tcp->th_sport, tcp->th_dport, &tcp->ip_src, &tcp->ip_dst);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static tap_packet_status
+udp_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *header, tap_flags_t flags _U_)
+{
+    const e_udphdr *udp = header;
+
+    add_transport(data, pinfo, 17, 0, udp->uh_sport, udp->uh_dport, &udp->ip_src, &udp->ip_dst);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+/* The last entry of frame.protocols, as a stable interned string. */
+static const char *
+highest_layer(TrafanTap *tap, const packet_info *pinfo)
+{
+    wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
+    int proto_id = last && wmem_list_frame_prev(last) ? GPOINTER_TO_INT(wmem_list_frame_data(last)) : -1;
+    const char *name = g_hash_table_lookup(tap->names, GINT_TO_POINTER(proto_id));
+
+    if (!name) {
+        name = g_intern_string(proto_id >= 0 ? proto_get_protocol_filter_name(proto_id) : "frame");
+        g_hash_table_insert(tap->names, GINT_TO_POINTER(proto_id), (gpointer)name);
+    }
+    return name;
+}
+
+/* The ICMP dissectors keep type and code as per-frame data; the outermost
+ * message is stored last and found first. */
+static void
+add_icmp(TrafanTap *tap, packet_info *pinfo, TrafanPacket *pkt)
+{
+    guint8 next = pkt->n_ip ? pkt->ip[pkt->n_ip - 1].ip_proto : 0;
+    int proto = next == 1 ? tap->proto_icmp : next == 58 ? tap->proto_icmpv6 : -1;
+    const icmp_info_t *icmp;
+
+    if (proto < 0 || !(icmp = p_get_proto_data(wmem_file_scope(), pinfo, proto, 0)))
+        return;
+    pkt->icmp_family = next == 1 ? 4 : 6;
+    pkt->icmp_type = icmp->type;
+    pkt->icmp_code = icmp->code;
+}
+
+static tap_packet_status
+frame_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *unused _U_, tap_flags_t flags _U_)
+{
+    TrafanTap *tap = data;
+    TrafanPacket *pkt = record_for(tap, pinfo);
+
+    pkt->abs_ns = (gint64)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+    pkt->rel_ns = (gint64)pinfo->rel_ts.secs * 1000000000 + pinfo->rel_ts.nsecs;
+    pkt->frame_len = pinfo->fd->pkt_len;
+    pkt->protocol = highest_layer(tap, pinfo);
+    add_icmp(tap, pinfo, pkt);
+
+    tap->callbacks.packet(pkt, tap->user_data);
+    tap->frame_num = 0;
+    trafan_packet_clear(pkt);
+    return TAP_PACKET_REDRAW;
+}
+
+static void
+frame_reset(void *data)
+{
+    TrafanTap *tap = data;
+
+    tap->frame_num = 0;
+    trafan_packet_clear(&tap->pkt);
+    if (tap->callbacks.reset)
+        tap->callbacks.reset(tap->user_data);
+}
+
+static void
+frame_draw(void *data)
+{
+    TrafanTap *tap = data;
+
+    if (tap->callbacks.draw)
+        tap->callbacks.draw(tap->user_data);
+}
+
+static void
+frame_finish(void *data)
+{
+    TrafanTap *tap = data;
+
+    if (tap->callbacks.finish)
+        tap->callbacks.finish(tap->user_data);
+    g_hash_table_destroy(tap->names);
+    g_free(tap);
+}
+
+TrafanTap *
+trafan_tap_start(const char *filter, const TrafanTapCallbacks *callbacks, gpointer user_data, char **error)
+{
+    static const tap_packet_cb packet_cbs[] = { ip_packet, ipv6_packet, tcp_packet, udp_packet, frame_packet };
+    TrafanTap *tap = g_new0(TrafanTap, 1);
+
+    tap->callbacks = *callbacks;
+    tap->user_data = user_data;
+    tap->names = g_hash_table_new(g_direct_hash, g_direct_equal);
+    tap->proto_icmp = proto_get_id_by_filter_name("icmp");
+    tap->proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+
+    for (guint i = 0; i < G_N_ELEMENTS(tap_names); i++) {
+        gboolean is_frame = i + 1 == G_N_ELEMENTS(tap_names);
+        GString *failure = register_tap_listener(tap_names[i], tap, filter, TL_REQUIRES_NOTHING,
+                                                 is_frame ? frame_reset : NULL, packet_cbs[i],
+                                                 is_frame ? frame_draw : NULL,
+                                                 is_frame ? frame_finish : NULL);
+        if (failure) {
+            *error = g_string_free(failure, FALSE);
+            for (guint j = 0; j < i; j++)
+                remove_tap_listener(tap);
+            g_hash_table_destroy(tap->names);
+            g_free(tap);
+            return NULL;
+        }
+    }
+    return tap;
+}
+
+void
+trafan_tap_stop(TrafanTap *tap)
+{
+    /* One removal per listener; the frame listener's finish frees `tap`. */
+    for (guint i = 0; i < G_N_ELEMENTS(tap_names); i++)
+        remove_tap_listener(tap);
+}

@@ -1,0 +1,32 @@
+/* tap.h — turning Wireshark's taps into TrafanPacket records.
+ *
+ * One listener per tap (ip, ipv6, tcp, udp) fills a record for the frame
+ * being tapped; the frame tap, queued last by the frame dissector, hands the
+ * finished record on.  None of them needs the protocol tree.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TRAFAN_TAP_H
+#define TRAFAN_TAP_H
+
+#include <glib.h>
+#include "packet.h"
+
+typedef struct TrafanTap TrafanTap;
+
+typedef void (*TrafanPacketFunc)(const TrafanPacket *pkt, gpointer user_data);
+typedef void (*TrafanTapFunc)(gpointer user_data);
+
+typedef struct {
+    TrafanPacketFunc packet;    /* a frame that passed the filter */
+    TrafanTapFunc    reset;     /* Wireshark restarts the tap (GUI reload) */
+    TrafanTapFunc    draw;      /* show results */
+    TrafanTapFunc    finish;    /* the tap is removed: free user_data */
+} TrafanTapCallbacks;
+
+/* Register the listeners.  NULL and *error set if the filter is invalid. */
+TrafanTap *trafan_tap_start(const char *filter, const TrafanTapCallbacks *callbacks,
+                            gpointer user_data, char **error);
+void       trafan_tap_stop(TrafanTap *tap);
+
+#endif
