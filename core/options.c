@@ -15,7 +15,7 @@ const char *
 trafan_run_options_usage(void)
 {
     return "format=text|json|csv, top=N (0 = all), interval=SECONDS (0.000001 to 86400), "
-           "out=DIR, max_hosts=N, live=SECONDS";
+           "out=DIR, max_hosts=N, live=SECONDS, tree=0|1";
 }
 
 void
@@ -121,6 +121,10 @@ set_option(TrafanRunOptions *opts, const char *name, const char *value, GError *
         if (!parse_uint(value, 86400, &n))
             return bad_value(error, name, value, "seconds from 0 (off) to 86400");
         opts->live_seconds = (guint)n;
+    } else if (strcmp(name, "tree") == 0) {
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            return bad_value(error, name, value, "0 or 1");
+        opts->protocol_tree = value[0] == '1';
     } else {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
                     "unknown option \"%s\"; valid options: %s", name, trafan_run_options_usage());

@@ -18,6 +18,7 @@ typedef struct {
     guint        top;           /* rows per text table; 0 = all */
     char        *out_dir;       /* also write the export files here */
     guint        live_seconds;  /* status line every N s of capture time; 0 = off */
+    gboolean     protocol_tree; /* dissect with a protocol tree: see README, "Protocols" */
     char        *filter;        /* display filter, or NULL */
 } TrafanRunOptions;
 

@@ -212,12 +212,16 @@ table_csv(const Table *t, GString *out)
     }
 }
 
+/* "42", "-0.5": right-aligned.  Addresses ("10.0.0.1") are not numbers. */
 static gboolean
 looks_numeric(const char *s)
 {
+    const char *dot;
+
     if (*s == '-')
         s++;
-    return g_ascii_isdigit(*s);
+    dot = strchr(s, '.');
+    return *s && strspn(s, "0123456789.") == strlen(s) && (!dot || !strchr(dot + 1, '.'));
 }
 
 /* Columns padded to their widest cell; numbers right-aligned. */
@@ -455,7 +459,7 @@ text_section(GString *out, const char *title, Table *t, guint top)
 {
     guint shown = top && top < t->total_rows ? top : t->total_rows;
 
-    g_string_append_printf(out, "\n%s (%u", title, t->total_rows);
+    g_string_append_printf(out, "\n%s (%u rows", title, t->total_rows);
     if (shown < t->total_rows)
         g_string_append_printf(out, ", top %u", shown);
     g_string_append(out, "):\n");
@@ -500,8 +504,9 @@ trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
     text_section(out, "Conversations, IPv4 and IPv6", conversations_table(stats), opts->top);
     text_section(out, "Hosts", hosts_table(stats), opts->top);
     text_section(out, "Protocols (highest layer)", protocols_table(stats), opts->top);
-    g_string_append_printf(out, "\nBandwidth, %s s intervals, relative to the first packet; empty intervals omitted", interval);
-    text_section(out, "", bandwidth_table(stats), 0);
+    char *title = g_strdup_printf("Bandwidth per %s s interval from the first packet, empty intervals omitted", interval);
+    text_section(out, title, bandwidth_table(stats), 0);
+    g_free(title);
     g_string_append(out, RULE);
 
     g_free(first);

@@ -98,7 +98,7 @@ cli_init(const char *arg, void *userdata _U_)
         cli_fail(error->message, NULL);
     run->stats = trafan_stats_new(&run->opts.stats);
 
-    if (!trafan_tap_start(run->opts.filter, &callbacks, run, &failure))
+    if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
         cli_fail("bad filter", failure);
 }
 

@@ -7,6 +7,13 @@
  * listener hands it on.  Quoted headers inside ICMP errors are not tapped
  * (pinfo->flags.in_error_pkt), exactly as Wireshark's own tables skip them.
  *
+ * The highest layer is the last entry of pinfo->layers, the list that
+ * frame.protocols prints.  With a protocol tree Wireshark also drops from it
+ * a layer whose dissector added nothing to the tree (call_dissector_work()),
+ * e.g. HTTP handed the first segment of a PDU still being reassembled; that
+ * test needs the tree, so such frames (about 0.1% of frames in real traffic)
+ * keep their upper layer unless the user asks for the tree (tree=1).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_BUILD_DLL
@@ -214,7 +221,8 @@ frame_finish(void *data)
 }
 
 TrafanTap *
-trafan_tap_start(const char *filter, const TrafanTapCallbacks *callbacks, gpointer user_data, char **error)
+trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallbacks *callbacks,
+                 gpointer user_data, char **error)
 {
     static const tap_packet_cb packet_cbs[] = { ip_packet, ipv6_packet, tcp_packet, udp_packet, frame_packet };
     TrafanTap *tap = g_new0(TrafanTap, 1);
@@ -227,7 +235,8 @@ trafan_tap_start(const char *filter, const TrafanTapCallbacks *callbacks, gpoint
 
     for (guint i = 0; i < G_N_ELEMENTS(tap_names); i++) {
         gboolean is_frame = i + 1 == G_N_ELEMENTS(tap_names);
-        GString *failure = register_tap_listener(tap_names[i], tap, filter, TL_REQUIRES_NOTHING,
+        guint flags = is_frame && need_tree ? TL_REQUIRES_PROTO_TREE : TL_REQUIRES_NOTHING;
+        GString *failure = register_tap_listener(tap_names[i], tap, filter, flags,
                                                  is_frame ? frame_reset : NULL, packet_cbs[i],
                                                  is_frame ? frame_draw : NULL,
                                                  is_frame ? frame_finish : NULL);

@@ -24,8 +24,10 @@ typedef struct {
     TrafanTapFunc    finish;    /* the tap is removed: free user_data */
 } TrafanTapCallbacks;
 
-/* Register the listeners.  NULL and *error set if the filter is invalid. */
-TrafanTap *trafan_tap_start(const char *filter, const TrafanTapCallbacks *callbacks,
+/* Register the listeners.  With need_tree, Wireshark builds a protocol tree
+ * for every frame (slower; see tap.c).  NULL and *error set if the filter is
+ * invalid. */
+TrafanTap *trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallbacks *callbacks,
                             gpointer user_data, char **error);
 void       trafan_tap_stop(TrafanTap *tap);
 
