@@ -17,7 +17,6 @@
 
 #define FONT          "Helvetica"
 #define LABEL_SIZE    10.0
-#define LEGEND_SIZE   10.0
 #define CHAR_WIDTH    0.6       /* of the font size: a generous Helvetica average */
 #define MAX_LABEL     40        /* characters of an address drawn on the ring */
 #define MAX_LEGEND    90        /* characters of one legend line */
@@ -263,6 +262,7 @@ typedef struct {
     GString *html;
     gsize widest;               /* characters of the widest line, for placing */
     guint rows;
+    double font;                /* size, points */
 } Legend;
 
 static void legend_heading(Legend *lg, const char *text)
@@ -290,9 +290,10 @@ static void legend_swatch(Legend *lg, const char *fill, const char *border, gboo
 {
     char *escaped = tg_markup_escape(text, MAX_LEGEND);
     g_string_append_printf(lg->html,
-                           "<TR><TD FIXEDSIZE=\"TRUE\" WIDTH=\"18\" HEIGHT=\"%d\" BGCOLOR=\"%s\" "
+                           "<TR><TD FIXEDSIZE=\"TRUE\" WIDTH=\"%d\" HEIGHT=\"%d\" BGCOLOR=\"%s\" "
                            "COLOR=\"%s\" BORDER=\"%d\"></TD><TD ALIGN=\"LEFT\">%s</TD></TR>",
-                           line ? 4 : 12, fill, border, line ? 0 : 1, escaped);
+                           (int)(1.8 * lg->font), (int)(line ? 0.4 * lg->font : 1.2 * lg->font),
+                           fill, border, line ? 0 : 1, escaped);
     lg->widest = MAX(lg->widest, 4 + MIN(g_utf8_strlen(text, -1), MAX_LEGEND + 1));
     lg->rows++;
     g_free(escaped);
@@ -503,9 +504,9 @@ static gsize focus_table(GString *html, const TgView *view)
 }
 
 /* The legend's HTML; *width_pt is an upper estimate of its width. */
-static char *legend_html(const TgView *view, const GArray *uses, double *width_pt)
+static char *legend_html(const TgView *view, const GArray *uses, double font, double *width_pt)
 {
-    Legend lg = {g_string_new(NULL), 0, 0};
+    Legend lg = {g_string_new(NULL), 0, 0, font};
 
     g_string_append(lg.html, "<TABLE BORDER=\"1\" COLOR=\"#969696\" CELLBORDER=\"0\" "
                              "CELLSPACING=\"2\" CELLPADDING=\"2\" BGCOLOR=\"#ffffff\">");
@@ -516,7 +517,7 @@ static char *legend_html(const TgView *view, const GArray *uses, double *width_p
     if (view->focus_node != TG_NONE && NODE(view, view->focus_node)->host != TG_NONE)
         lg.widest = MAX(lg.widest, focus_table(lg.html, view));
     g_string_append(lg.html, "</TABLE>");
-    *width_pt = lg.widest * LEGEND_SIZE * CHAR_WIDTH + 30;
+    *width_pt = (lg.widest * CHAR_WIDTH + 3) * font;
     return g_string_free(lg.html, FALSE);
 }
 
@@ -545,7 +546,8 @@ static char *node_label(const TgView *view, const TgNode *node, guint *lines, gs
     *lines = 1;
     if (node->folded || (host && host->aggregated)) {
         char *count = tg_format_count(node->folded ? node->folded : host->aggregated);
-        extra = g_strdup_printf("(%s hosts)", count);
+        extra = g_strdup_printf("(%s host%s)", count,
+                                (node->folded ? node->folded : host->aggregated) == 1 ? "" : "s");
         g_free(count);
     } else if (view->opts.labels == TG_LABEL_PACKETS) {
         char *count = tg_format_count(node->packets);
@@ -564,8 +566,13 @@ static char *node_label(const TgView *view, const TgNode *node, guint *lines, gs
     return g_string_free(label, FALSE);
 }
 
-static void draw_node(Agraph_t *g, Agnode_t *n, const TgView *view, guint i,
-                      const NodeAttrs *at, gboolean ring, double *label_reach)
+typedef struct {
+    double w, h;                /* label size, points */
+    double angle;
+} LabelBox;
+
+static void draw_node(Agnode_t *n, const TgView *view, guint i, const NodeAttrs *at,
+                      gboolean ring, LabelBox *box)
 {
     const TgNode *node = NODE(view, i);
     const TgHost *host = node->host != TG_NONE ?
@@ -610,17 +617,68 @@ static void draw_node(Agraph_t *g, Agnode_t *n, const TgView *view, guint i,
     g_free(packets);
     g_free(bytes);
 
-    if (ring) {
-        /* the label sits outside the ring, its nearest corner towards the node */
-        double r = hypot(node->x, node->y);
-        double ux = r > 0 ? node->x / r : 0, uy = r > 0 ? node->y / r : 1;
-        double w = widest * LABEL_SIZE * CHAR_WIDTH, h = lines * LABEL_SIZE * 1.2;
-        double gap = node->size / 2 + 4;
+    if (ring)
         set_point(n, at->pos, node->x, node->y, "!");
-        set_point(n, at->xlp, node->x + ux * (gap + w / 2), node->y + uy * (gap + h / 2), "");
-        *label_reach = MAX(*label_reach, gap + w);
-    }
+    box->w = widest * LABEL_SIZE * CHAR_WIDTH;
+    box->h = lines * LABEL_SIZE * 1.2;
+    box->angle = atan2(node->y, node->x);
     g_free(label);
+}
+
+static gint angle_compare(gconstpointer pa, gconstpointer pb, gpointer data)
+{
+    const LabelBox *boxes = data;
+    double a = boxes[*(const guint *)pa].angle, b = boxes[*(const guint *)pb].angle;
+    return a < b ? -1 : a > b;
+}
+
+#define TIERS 6
+#define LOOKBACK 16
+
+/* Put each label outside the ring, its nearest corner towards its node.
+ * Where the ring runs horizontally, labels side by side would overlap:
+ * a label that hits one of the few before it moves out a tier.
+ * Returns how far out labels reach. */
+static double place_labels(const TgView *view, Agnode_t **nodes, LabelBox *boxes,
+                           const NodeAttrs *at)
+{
+    guint n = view->nodes->len;
+    guint *order = g_new(guint, n);
+    double (*placed)[4] = g_malloc_n(n, sizeof *placed);   /* x0, y0, x1, y1 */
+    double reach = 0;
+
+    for (guint i = 0; i < n; i++)
+        order[i] = i;
+    g_qsort_with_data(order, n, sizeof(guint), angle_compare, boxes);
+    for (guint k = 0; k < n; k++) {
+        const TgNode *node = NODE(view, order[k]);
+        const LabelBox *box = &boxes[order[k]];
+        double ux = cos(box->angle), uy = sin(box->angle);
+        double cx = 0, cy = 0, gap = 0;
+
+        for (int tier = 0; tier < TIERS; tier++) {
+            gboolean clear = TRUE;
+            gap = node->size / 2 + 4 + tier * (box->h + 2) * fabs(uy);
+            cx = node->x + ux * (gap + box->w / 2);
+            cy = node->y + uy * (gap + box->h / 2);
+            placed[k][0] = cx - box->w / 2;
+            placed[k][1] = cy - box->h / 2;
+            placed[k][2] = cx + box->w / 2;
+            placed[k][3] = cy + box->h / 2;
+            for (guint back = 1; back <= LOOKBACK && back <= k && clear; back++) {
+                const double *o = placed[k - back];
+                clear = placed[k][2] <= o[0] || o[2] <= placed[k][0] ||
+                        placed[k][3] <= o[1] || o[3] <= placed[k][1];
+            }
+            if (clear)
+                break;
+        }
+        set_point(nodes[order[k]], at->xlp, cx, cy, "");
+        reach = MAX(reach, gap + hypot(box->w, box->h));
+    }
+    g_free(placed);
+    g_free(order);
+    return reach;
 }
 
 static void draw_edge(Agedge_t *e, const TgView *view, const TgEdge *edge, guint64 max_bytes,
@@ -685,6 +743,7 @@ Agraph_t *tg_draw(const TgView *view, gboolean ring)
     GArray *uses = protocol_uses(view);
     guint64 max_bytes = 0;
     double label_reach = 0, legend_width;
+    LabelBox *boxes = g_new(LabelBox, view->nodes->len);
     Agnode_t **nodes = g_new(Agnode_t *, view->nodes->len);
     char name[32];
 
@@ -698,7 +757,8 @@ Agraph_t *tg_draw(const TgView *view, gboolean ring)
     declare(g, AGRAPH, "label", title_label);
     declare(g, AGRAPH, "labelloc", "t");
     declare(g, AGRAPH, "fontname", FONT);
-    declare(g, AGRAPH, "fontsize", "18");
+    g_snprintf(name, sizeof name, "%.1f", ring ? CLAMP(view->radius / 25, 18, 44) : 18);
+    declare(g, AGRAPH, "fontsize", name);
     declare(g, AGRAPH, "bgcolor", "white");
     declare(g, AGRAPH, "pad", "0.3");
     declare(g, AGRAPH, "outputorder", "edgesfirst");
@@ -740,10 +800,14 @@ Agraph_t *tg_draw(const TgView *view, gboolean ring)
         char size[32];
         g_snprintf(name, sizeof name, "n%u", i);
         nodes[i] = agnode(g, name, TRUE);
-        draw_node(g, nodes[i], view, i, &na, ring, &label_reach);
+        draw_node(nodes[i], view, i, &na, ring, &boxes[i]);
         g_snprintf(size, sizeof size, "%.3f", NODE(view, i)->size / 72.0);
         set(nodes[i], height, size);
     }
+
+    if (ring)
+        label_reach = place_labels(view, nodes, boxes, &na);
+    g_free(boxes);
 
     /* conversations */
     EdgeAttrs ea = {
@@ -762,7 +826,9 @@ Agraph_t *tg_draw(const TgView *view, gboolean ring)
     }
 
     /* legend, right of the ring */
-    char *html = legend_html(view, uses, &legend_width);
+    /* big rings get shrunk to fit a page: keep the legend readable */
+    double legend_font = ring ? CLAMP(view->radius / 40, 10, 28) : 10;
+    char *html = legend_html(view, uses, legend_font, &legend_width);
     Agnode_t *legend = agnode(g, (char *)"legend", TRUE);
     set(legend, na.id, "legend");
     set(legend, na.class, "legend");
@@ -773,6 +839,8 @@ Agraph_t *tg_draw(const TgView *view, gboolean ring)
     agsafeset(legend, (char *)"fixedsize", (char *)"false", (char *)"true");
     agsafeset(legend, (char *)"margin", (char *)"0", (char *)"");
     set_html(g, legend, na.label, html);
+    g_snprintf(name, sizeof name, "%.1f", legend_font);
+    agsafeset(legend, (char *)"fontsize", name, (char *)"10");
     if (ring)
         set_point(legend, na.pos, view->radius + label_reach + 30 + legend_width / 2, 0, "!");
     g_free(html);

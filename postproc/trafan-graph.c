@@ -71,25 +71,31 @@ static G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) void fail(const char *fmt, ...)
     exit(EXIT_INPUT);
 }
 
-/* Graphviz reports through this: keep the first error for our own message
- * and drop warnings (such as labels too wide), which do not concern users. */
-static GString *graphviz_error;
+/* Graphviz reports through this, in pieces ("Error", ": ", text): keep
+ * them for our own one-line message, and print none of its warnings. */
+static GString *graphviz_log;
 
-static int catch_graphviz_message(char *message)
+static int catch_graphviz_message(char *piece)
 {
-    if (!graphviz_error)
-        graphviz_error = g_string_new(NULL);
-    if (graphviz_error->len == 0 && !g_str_has_prefix(message, "Warning")) {
-        g_string_append(graphviz_error, message);
-        g_strstrip(graphviz_error->str);
-        g_string_set_size(graphviz_error, strcspn(graphviz_error->str, "\n"));
-    }
+    if (!graphviz_log)
+        graphviz_log = g_string_new(NULL);
+    if (graphviz_log->len < 4096)
+        g_string_append(graphviz_log, piece);
     return 0;
 }
 
+/* The first error Graphviz reported, on one line. */
 static const char *graphviz_message(void)
 {
-    return graphviz_error && graphviz_error->len ? graphviz_error->str : "unknown error";
+    static char line[512];
+    const char *error = graphviz_log ? strstr(graphviz_log->str, "Error: ") : NULL;
+
+    if (!error)
+        return "unknown error";
+    g_strlcpy(line, error + strlen("Error: "), sizeof line);
+    line[strcspn(line, "\n")] = '\0';
+    g_strstrip(line);
+    return line;
 }
 
 typedef struct {
@@ -169,7 +175,7 @@ static Agraph_t *read_input(const char *path)
         fail("cannot open %s: %s", path, g_strerror(errno));
     g = agread(in, NULL);
     if (!g) {
-        gboolean empty = graphviz_error == NULL || graphviz_error->len == 0;
+        gboolean empty = graphviz_log == NULL || !strstr(graphviz_log->str, "Error: ");
         if (ferror(in))
             fail("cannot read %s: %s", path, g_strerror(errno));
         if (empty)
@@ -190,8 +196,10 @@ static void render_atomically(GVC_t *gvc, Agraph_t *g, const char *format, const
     int fd, rc;
 
     if (strcmp(path, "-") == 0) {
-        if (gvRender(gvc, g, format, stdout) != 0 || fflush(stdout) != 0)
-            fail("cannot render format '%s': %s", format, graphviz_message());
+        if (gvRender(gvc, g, format, stdout) != 0)
+            usage_error("cannot render format '%s': %s", format, graphviz_message());
+        if (fflush(stdout) != 0)
+            fail("cannot write the picture: %s", g_strerror(errno));
         return;
     }
     dir = g_path_get_dirname(path);
@@ -213,7 +221,7 @@ static void render_atomically(GVC_t *gvc, Agraph_t *g, const char *format, const
         int saved = errno;
         g_unlink(tmp);
         if (rc == -1)
-            fail("cannot render format '%s': %s", format, graphviz_message());
+            usage_error("cannot render format '%s': %s", format, graphviz_message());
         fail("cannot write %s: %s", path, g_strerror(saved));
     }
     g_free(tmp);
