@@ -1,0 +1,125 @@
+/* detect.h — suspicious-host detection over a stream of TrafanPackets.
+ *
+ * Rules (their names appear in flags and reports):
+ *   port_scan, host_sweep              one source probing many ports / hosts
+ *   syn_flood, icmp_flood, udp_flood   packets toward one target at a high rate
+ *   packet_rate, bandwidth             classic per-source volume rules
+ *   bandwidth_spike                    an interval far above the recent median
+ *   beacon                             connections at near-constant intervals
+ *
+ * Windows run on packet time (abs_ns), never on the wall clock.  Windowed
+ * rules use epoch-aligned tumbling windows in two phases offset by half a
+ * window (so any burst shorter than half a window lies wholly inside one)
+ * and are judged when a window closes, on its final counts.  That makes the
+ * verdicts independent of packet order inside a window and the state of two
+ * consecutive slices mergeable into exactly the state of the whole.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TRAFAN_DETECT_H
+#define TRAFAN_DETECT_H
+
+#include <stddef.h>
+#include "packet.h"
+#include "flag.h"
+
+G_BEGIN_DECLS
+
+typedef struct TrafanDetector TrafanDetector;
+
+typedef enum { TRAFAN_PRESET_DEFAULT, TRAFAN_PRESET_SEED } TrafanDetectPreset;
+
+/* Every threshold and window; trafan_detect_options() describes each one.
+ * Times are in seconds, rates per second. */
+typedef struct {
+    guint   preset;                 /* TrafanDetectPreset */
+    char   *allowlist;              /* addresses / CIDR prefixes never flagged as source */
+
+    guint   port_scan_ports;
+    guint   port_scan_stealth_ports;
+    double  port_scan_window;
+    guint   host_sweep_hosts;
+    double  host_sweep_window;
+
+    double  syn_flood_rate;
+    double  icmp_flood_rate;
+    double  udp_flood_rate;
+    double  flood_window;
+    double  flood_reply_ratio;
+    double  flood_dominance;
+
+    guint   packet_rate_packets;
+    double  packet_rate_window;
+    guint   bandwidth_bytes;        /* per second */
+    double  bandwidth_window;
+
+    double  spike_interval;
+    double  spike_factor;
+    guint   spike_baseline;
+    guint   spike_min_baseline;
+    guint   spike_min_bytes;
+
+    guint   beacon_min_count;
+    double  beacon_max_cv;
+    double  beacon_min_interval;
+
+    guint   exact_cap;
+    guint   max_tracked;
+
+    GArray *allow_prefixes;         /* parsed allowlist (private layout) */
+} TrafanDetectConfig;
+
+typedef enum {
+    TRAFAN_OPT_UINT,                /* guint */
+    TRAFAN_OPT_DOUBLE,              /* double */
+    TRAFAN_OPT_BOOL,                /* gboolean (none at present) */
+    TRAFAN_OPT_STRING,              /* char *, owned by the config */
+    TRAFAN_OPT_ENUM,                /* guint index into enum_values */
+} TrafanOptType;
+
+typedef struct {
+    const char        *name;        /* preference "trafan.NAME", -z "NAME=VALUE" */
+    const char        *title;
+    const char        *description; /* one line: default and why */
+    TrafanOptType      type;
+    size_t             offset;      /* into TrafanDetectConfig */
+    const char        *default_text;
+    const char *const *enum_values; /* NULL-terminated, TRAFAN_OPT_ENUM only */
+    double             min_value;   /* valid range, UINT and DOUBLE only */
+    double             max_value;
+} TrafanDetectOption;
+
+/* The option table, in a stable order ("preset" first). */
+const TrafanDetectOption *trafan_detect_options(guint *n);
+
+void     trafan_detect_config_init(TrafanDetectConfig *cfg);          /* preset=default */
+/* Validate and set one option; a preset resets every threshold to its
+ * values, so later options override it.  On error cfg is unchanged and the
+ * message names the option and its valid range or values. */
+gboolean trafan_detect_config_set(TrafanDetectConfig *cfg, const char *name,
+                                  const char *value, GError **error);
+void     trafan_detect_config_clear(TrafanDetectConfig *cfg);
+
+TrafanDetector  *trafan_detector_new(const TrafanDetectConfig *cfg);
+void             trafan_detector_free(TrafanDetector *d);
+/* O(1) amortised.  A timestamp earlier than one already seen counts as the
+ * latest time seen. */
+void             trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt);
+/* Flags raised since the last call (live alerts).  The array and the flags
+ * belong to d; the array is valid until the next call, the flags until
+ * trafan_detector_free() (they keep being extended). */
+GPtrArray       *trafan_detector_take_new(TrafanDetector *d);
+/* End of input: close the open windows, judge the end-of-capture rules
+ * (bandwidth_spike, beacon) and return every flag (TrafanFlag *, owned by d)
+ * sorted by start time, rule and host.  Later calls return the same array. */
+const GPtrArray *trafan_detector_finish(TrafanDetector *d);
+/* Fold in the state of the slice that follows d's (same options, neither
+ * finished).  Exact when later's packets are not older than d's. */
+gboolean         trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later,
+                                       GError **error);
+/* Distinct (host, role, rule) findings so far. */
+guint            trafan_detector_open_flags(const TrafanDetector *d);
+
+G_END_DECLS
+
+#endif
