@@ -1,0 +1,45 @@
+#!/bin/sh
+# Build the libFuzzer target with clang and run it for SECONDS (default 60),
+# starting from the test fixtures.  Exits non-zero if it finds a crash.
+#
+# usage: postproc/fuzz.sh [SECONDS]
+set -eu
+
+seconds=${1:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+build=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/trafan-graph-fuzz}
+cc=${CC:-clang}
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "fuzz.sh: $cc not found (apt-get install clang)" >&2
+    exit 2
+fi
+
+# Build postproc/ on its own, so that the rest of the tree does not matter.
+mkdir -p "$build/src"
+cat > "$build/src/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.16)
+project(trafan VERSION 0 LANGUAGES C)
+include(GNUInstallDirs)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(GLIB REQUIRED IMPORTED_TARGET glib-2.0)
+set(CMAKE_C_STANDARD 11)
+add_subdirectory("$here" postproc)
+CMAKE
+CC=$cc cmake -S "$build/src" -B "$build/out" -DBUILD_TESTING=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build/out" --target fuzz_graph >/dev/null
+fuzzer="$build/out/postproc/fuzz_graph"
+if [ ! -x "$fuzzer" ]; then
+    echo "fuzz.sh: $cc cannot build libFuzzer targets (apt-get install libclang-rt-dev)" >&2
+    exit 2
+fi
+
+corpus="$build/corpus"
+mkdir -p "$corpus" "$build/crashes"
+cp "$here"/tests/fixtures/*.dot "$corpus"/
+
+# Graphviz keeps caches for the life of the process: leaks are not findings.
+ASAN_OPTIONS=detect_leaks=0 "$fuzzer" -max_total_time="$seconds" -timeout=20 \
+    -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix="$build/crashes/" "$corpus"
