@@ -514,8 +514,10 @@ static char *legend_html(const TgView *view, const GArray *uses, double font, do
     legend_rules(&lg, view->in);
     legend_shown(&lg, view);
     legend_colours(&lg, view, uses);
-    if (view->focus_node != TG_NONE && NODE(view, view->focus_node)->host != TG_NONE)
-        lg.widest = MAX(lg.widest, focus_table(lg.html, view));
+    if (view->focus_node != TG_NONE && NODE(view, view->focus_node)->host != TG_NONE) {
+        gsize table = focus_table(lg.html, view);
+        lg.widest = MAX(lg.widest, table);
+    }
     g_string_append(lg.html, "</TABLE>");
     *width_pt = (lg.widest * CHAR_WIDTH + 3) * font;
     return g_string_free(lg.html, FALSE);
@@ -692,6 +694,9 @@ static void draw_edge(Agedge_t *e, const TgView *view, const TgEdge *edge, guint
         set(e, at->colour, FLAG_EDGE_COLOUR);
         width += 1.5;
         set(e, at->class, "conversation flagged");
+    } else if (a->folded || b->folded) {
+        /* links to folds are many and say little: keep them faint */
+        set(e, at->colour, "#9e9e9e50");
     } else {
         /* translucent, so that crossings stay readable */
         g_snprintf(buf, sizeof buf, "%sb0", protocol_colour(uses, edge->protocol));

@@ -66,6 +66,17 @@ static char *fold_group(const char *name, guint level)
     return g_strdup_printf("other %s/%u", text, prefix);
 }
 
+/* Bigger folds first, then by name. */
+static gint fold_size_compare(gconstpointer pa, gconstpointer pb, gpointer data)
+{
+    const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+    guint na = GPOINTER_TO_UINT(g_hash_table_lookup(data, a));
+    guint nb = GPOINTER_TO_UINT(g_hash_table_lookup(data, b));
+    if (na != nb)
+        return na > nb ? -1 : 1;
+    return strcmp(a, b);
+}
+
 typedef struct {
     const TgInput *in;
     const guint *focus_dist;    /* NULL without --focus */
@@ -131,31 +142,59 @@ static void build_nodes(TgView *view, const guint *scope, guint nscope,
         return;
     }
 
-    /* Coarsen the subnets until the folds stay few next to the hosts. */
-    guint limit = MAX(8, max / 5), level;
-    GHashTable *groups = NULL;
-    static const char *const prefixes[] = {"/24 (IPv4) and /64 (IPv6)",
-                                           "/16 (IPv4) and /48 (IPv6)", "address family"};
-    for (level = 0; level < 3; level++) {
-        if (groups)
-            g_hash_table_unref(groups);
-        groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        for (guint s = 0; s < nscope; s++)
-            if (!kept[scope[s]])
-                g_hash_table_add(groups, fold_group(HOST(in, scope[s])->name, level));
-        if (g_hash_table_size(groups) <= limit)
-            break;
+    /* Fold by /24 and /64.  When those would be many next to the hosts
+     * kept, only the biggest subnets keep a node of their own and the rest
+     * fold by /16 and /48, or failing that by address family. */
+    static const char *const prefixes[] = {
+        "/24 (IPv4) and /64 (IPv6)",
+        "/24 and /64, smaller subnets by /16 and /48",
+        "/24 and /64, the rest by address family",
+    };
+    guint limit = MAX(8, max / 5), coarse = 0;
+    GHashTable *fine = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTable *groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint s = 0; s < nscope; s++)
+        if (!kept[scope[s]]) {
+            char *key = fold_group(HOST(in, scope[s])->name, 0);
+            guint count = GPOINTER_TO_UINT(g_hash_table_lookup(fine, key));
+            g_hash_table_replace(fine, key, GUINT_TO_POINTER(count + 1));
+        }
+    if (g_hash_table_size(fine) > limit) {
+        GPtrArray *keys = g_ptr_array_new();
+        GHashTableIter iter;
+        gpointer key;
+        g_hash_table_iter_init(&iter, fine);
+        while (g_hash_table_iter_next(&iter, &key, NULL))
+            g_ptr_array_add(keys, key);
+        GHashTable *coarser = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_ptr_array_sort_with_data(keys, fold_size_compare, fine);
+        for (guint k = limit / 2; k < keys->len; k++)
+            g_hash_table_remove(fine, keys->pdata[k]);  /* only the biggest stay */
+        for (guint s = 0; s < nscope; s++) {
+            char *subnet;
+            if (kept[scope[s]])
+                continue;
+            subnet = fold_group(HOST(in, scope[s])->name, 0);
+            if (!g_hash_table_contains(fine, subnet))
+                g_hash_table_add(coarser, fold_group(HOST(in, scope[s])->name, 1));
+            g_free(subnet);
+        }
+        coarse = limit / 2 + g_hash_table_size(coarser) <= limit ? 1 : 2;
+        g_hash_table_unref(coarser);
+        g_ptr_array_unref(keys);
     }
-    level = MIN(level, 2);
-    view->fold_prefix = prefixes[level];
-    g_hash_table_remove_all(groups);
+    view->fold_prefix = prefixes[coarse];
 
     for (guint s = 0; s < nscope; s++) {
         guint h = scope[s];
         const TgHost *host = HOST(in, h);
         if (kept[h])
             continue;
-        char *group = fold_group(host->name, level);
+        char *group = fold_group(host->name, 0);
+        if (!g_hash_table_contains(fine, group)) {
+            g_free(group);
+            group = fold_group(host->name, coarse);
+        }
         gpointer index = g_hash_table_lookup(groups, group);
         if (!index) {
             TgNode fold = {.label = g_strdup(group), .host = TG_NONE, .family = host->family};
@@ -177,6 +216,7 @@ static void build_nodes(TgView *view, const guint *scope, guint nscope,
         view->hosts_folded++;
     }
     g_hash_table_unref(groups);
+    g_hash_table_unref(fine);
     g_free(kept);
 }
 

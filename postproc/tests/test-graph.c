@@ -352,10 +352,15 @@ static void test_fold(void)
     assert_fill(svg, "10.0.19.16", NEIGHBOUR_FILL);     /* host 395 */
     g_assert_nonnull(host_named(svg, "10.0.0.1"));       /* the biggest talker */
     g_assert_null(host_named(svg, "10.0.10.1"));         /* host 200: folded */
-    /* 18 subnets would be too many folds next to 50 hosts: /16 instead */
-    g_assert_cmpuint(count_class(svg->nodes, "fold"), ==, 1);
+    /* 18 subnets would be too many folds next to 50 hosts: the 5 biggest
+     * (20 hosts each, first by name) keep theirs, the rest fold by /16 */
+    g_assert_cmpuint(count_class(svg->nodes, "fold"), ==, 6);
+    g_assert_nonnull(host_named(svg, "other 10.0.10.0/24"));
+    g_assert_nonnull(host_named(svg, "other 10.0.14.0/24"));
+    g_assert_null(host_named(svg, "other 10.0.15.0/24"));
     g_assert_nonnull(host_named(svg, "other 10.0.0.0/16"));
-    g_assert_nonnull(strstr(legend_of(svg)->text->str, "folded into 1 \"other\" nodes by /16"));
+    g_assert_nonnull(strstr(legend_of(svg)->text->str,
+                            "folded into 6 \"other\" nodes by /24 and /64, smaller subnets by /16"));
     svg_free(svg);
 
     svg = draw(input, "--max-nodes", "100");
@@ -385,7 +390,9 @@ static void test_focus(void)
         g_assert_nonnull(host_named(svg, expected[i]));
     g_assert_true(has_class(host_named(svg, "10.0.0.2"), "focus"));
     g_assert_cmpuint(svg->edges->len, ==, 5);        /* those among the five */
-    g_assert_nonnull(strstr(legend->text->str, "Conversations of 10.0.0.2"));
+    const char *table = strstr(legend->text->str, "Conversations of 10.0.0.2");
+    g_assert_nonnull(table);
+    g_assert_null(strstr(table + 1, "Conversations of"));
     /* the table: one row per conversation, with its direction */
     g_assert_nonnull(strstr(legend->text->str, "10.0.0.5\n\u2194\n50\n5.0 kB\ntcp:50"));
     g_assert_nonnull(strstr(legend->text->str, "10.0.1.7\n\u2192\n15\n1.5 kB\nudp:15"));
