@@ -60,8 +60,11 @@ static const TrafanDetectOption options[] = {
       "ICMP echo requests per second toward one target; default 100, a hundred times ping's default rate",
       TRAFAN_OPT_DOUBLE, OFF(icmp_flood_rate), "100", NULL, 0.001, 1e12 },
     { "udp_flood_rate", "UDP flood: rate (/s)",
-      "UDP datagrams (and fragments) per second toward one target that answers fewer than flood_reply_ratio of them; default 100, above voice streams (50/s)",
+      "UDP datagrams (and fragments) per second from many (spoofed or reflecting) sources toward one target that answers fewer than flood_reply_ratio of them; default 100",
       TRAFAN_OPT_DOUBLE, OFF(udp_flood_rate), "100", NULL, 0.001, 1e12 },
+    { "udp_flood_source_rate", "UDP flood: one-source rate (/s)",
+      "The same from one dominant source; default 1000, above one-way media streams (voice 50/s, video a few hundred per second)",
+      TRAFAN_OPT_DOUBLE, OFF(udp_flood_source_rate), "1000", NULL, 0.001, 1e12 },
     { "flood_window", "Floods: window (s)",
       "Window over which flood rates are measured; default 1 s, so that short bursts show their true rate",
       TRAFAN_OPT_DOUBLE, OFF(flood_window), "1", NULL, 0.001, 3600 },
@@ -1302,18 +1305,19 @@ flood_verdict(TrafanDetector *d, const Window *w, const TrafanAddress *target, c
     static const char *const what[N_FLOOD] = { "SYNs", "unsolicited SYN-ACKs", "ICMP echo requests",
                                                "UDP datagrams" };
     const TrafanDetectConfig *c = &d->cfg;
-    const double threshold[N_FLOOD] = { c->syn_flood_rate, c->syn_flood_rate, c->icmp_flood_rate,
-                                        c->udp_flood_rate };
-    double rate = excess / window_seconds(w);
     const Distinct *sources = &a->sources[kind];
-
-    if (rate < threshold[kind] || is_group(target))
-        return;
-
     Tally top[TOP_PEERS];
     guint n_top = distinct_top(sources, top, TOP_PEERS);
     gboolean one_source = !reflection && n_top > 0 &&
                           top[0].count >= c->flood_dominance * a->in[kind];
+    const double threshold[N_FLOOD] = {
+        c->syn_flood_rate, c->syn_flood_rate, c->icmp_flood_rate,
+        one_source ? c->udp_flood_source_rate : c->udp_flood_rate,
+    };
+    double rate = excess / window_seconds(w);
+
+    if (rate < threshold[kind] || is_group(target))
+        return;
     /* One source hitting many ports is a port scan, which port_scan reports. */
     if (one_source && kind != FLOOD_ICMP && distinct_count(&a->ports[kind]) >= c->port_scan_ports)
         return;
@@ -1657,6 +1661,7 @@ spike_judge(TrafanDetector *d, GHashTable *findings)
 
         char top[64], total[48], med[48], at[48], len_text[48];
         char from[G_ASCII_DTOSTR_BUF_SIZE], to[G_ASCII_DTOSTR_BUF_SIZE], factor[G_ASCII_DTOSTR_BUF_SIZE];
+        char limit[G_ASCII_DTOSTR_BUF_SIZE];
         gint64 start = iv->index * len;
         Verdict v = {
             .host = iv->top, .role = TRAFAN_ROLE_SOURCE, .rule = RULE_SPIKE,
@@ -1674,7 +1679,7 @@ spike_judge(TrafanDetector *d, GHashTable *findings)
                                    fmt_secs(len_text, len), fmt_secs(at, start - d->ref_ns),
                                    median > 0 ? factor : "far above", median > 0 ? " times" : "",
                                    fmt_bytes(top, median), m,
-                                   g_ascii_formatd(factor, sizeof factor, "%g", c->spike_factor),
+                                   g_ascii_formatd(limit, sizeof limit, "%g", c->spike_factor),
                                    c->spike_min_bytes);
         v.clause = g_strdup_printf("frame.time_relative >= %s && frame.time_relative < %s", from, to);
         v.broad = g_strdup(v.clause);

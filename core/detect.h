@@ -43,7 +43,8 @@ typedef struct {
 
     double  syn_flood_rate;
     double  icmp_flood_rate;
-    double  udp_flood_rate;
+    double  udp_flood_rate;         /* from many sources */
+    double  udp_flood_source_rate;  /* from one dominant source */
     double  flood_window;
     double  flood_reply_ratio;
     double  flood_dominance;

@@ -1,0 +1,962 @@
+/* test_detect.c — suspicious-host detection on synthetic packet streams.
+ *
+ * Every scenario is a stream of TrafanPackets built here; the tests assert
+ * the exact set of (host, rule, role) flagged, so an extra flag fails too.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <math.h>
+#include <string.h>
+
+#include "detect.h"
+
+#define S(x)   ((gint64)((x) * 1e9))          /* seconds to ns */
+#define T0     G_GINT64_CONSTANT(1700000000000000000)
+
+/* ------------------------------------------------------------------ */
+/* Building streams                                                     */
+
+static TrafanAddress
+addr(const char *text)
+{
+    TrafanAddress a;
+    memset(&a, 0, sizeof a);
+    g_assert_true(trafan_address_parse(text, &a));
+    return a;
+}
+
+static TrafanPacket *
+push(GArray *stream, gint64 t, const char *src, const char *dst, guint8 proto, guint32 len)
+{
+    TrafanPacket pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.abs_ns = T0 + t;
+    pkt.rel_ns = t;
+    pkt.frame_len = len;
+    pkt.n_ip = 1;
+    pkt.ip[0].src = addr(src);
+    pkt.ip[0].dst = addr(dst);
+    pkt.ip[0].ip_proto = proto;
+    g_array_append_val(stream, pkt);
+    return &g_array_index(stream, TrafanPacket, stream->len - 1);
+}
+
+static void
+tcp(GArray *s, gint64 t, const char *src, guint16 sport, const char *dst, guint16 dport,
+    guint16 flags, guint32 len)
+{
+    TrafanPacket *p = push(s, t, src, dst, 6, len);
+    TrafanTransport *tr = &p->transport[p->n_transport++];
+    tr->ip_proto = 6;
+    tr->tcp_flags = flags;
+    tr->src_port = sport;
+    tr->dst_port = dport;
+    tr->src = p->ip[0].src;
+    tr->dst = p->ip[0].dst;
+}
+
+static void
+udp(GArray *s, gint64 t, const char *src, guint16 sport, const char *dst, guint16 dport, guint32 len)
+{
+    TrafanPacket *p = push(s, t, src, dst, 17, len);
+    TrafanTransport *tr = &p->transport[p->n_transport++];
+    tr->ip_proto = 17;
+    tr->src_port = sport;
+    tr->dst_port = dport;
+    tr->src = p->ip[0].src;
+    tr->dst = p->ip[0].dst;
+}
+
+static void
+icmp(GArray *s, gint64 t, const char *src, const char *dst, guint8 type, guint8 code)
+{
+    gboolean v6 = strchr(src, ':') != NULL;
+    TrafanPacket *p = push(s, t, src, dst, v6 ? 58 : 1, 98);
+    p->icmp_family = v6 ? 6 : 4;
+    p->icmp_type = type;
+    p->icmp_code = code;
+}
+
+enum { FIN = TRAFAN_TCP_FIN, SYN = TRAFAN_TCP_SYN, RST = TRAFAN_TCP_RST, PSH = TRAFAN_TCP_PSH,
+       ACK = TRAFAN_TCP_ACK, URG = TRAFAN_TCP_URG };
+
+/* A complete short TCP connection: handshake, n data segments, close. */
+static void
+connection(GArray *s, gint64 t, const char *client, guint16 cport, const char *server, guint16 sport,
+           guint n_data, guint32 data_len)
+{
+    tcp(s, t, client, cport, server, sport, SYN, 74);
+    tcp(s, t + S(0.01), server, sport, client, cport, SYN | ACK, 74);
+    tcp(s, t + S(0.02), client, cport, server, sport, ACK, 66);
+    for (guint i = 0; i < n_data; i++) {
+        tcp(s, t + S(0.03) + i * S(0.001), server, sport, client, cport, ACK | PSH, data_len);
+        if (i % 2)
+            tcp(s, t + S(0.03) + i * S(0.001), client, cport, server, sport, ACK, 66);
+    }
+    gint64 end = t + S(0.04) + n_data * S(0.001);
+    tcp(s, end, client, cport, server, sport, FIN | ACK, 66);
+    tcp(s, end + S(0.01), server, sport, client, cport, FIN | ACK, 66);
+    tcp(s, end + S(0.02), client, cport, server, sport, ACK, 66);
+}
+
+static int
+by_time(gconstpointer a, gconstpointer b)
+{
+    const TrafanPacket *x = a, *y = b;
+    return x->abs_ns < y->abs_ns ? -1 : x->abs_ns > y->abs_ns;
+}
+
+static GArray *
+stream_new(void)
+{
+    return g_array_new(FALSE, TRUE, sizeof(TrafanPacket));
+}
+
+static void
+stream_sort(GArray *s)
+{
+    g_array_sort(s, by_time);       /* scenarios interleave several generators */
+}
+
+/* ------------------------------------------------------------------ */
+/* Running and checking                                                 */
+
+typedef struct {
+    TrafanDetector  *d;
+    const GPtrArray *flags;
+} Run;
+
+static Run
+run_with(GArray *s, const char *const *opts)
+{
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    for (guint i = 0; opts && opts[i]; i += 2) {
+        GError *error = NULL;
+        g_assert_true(trafan_detect_config_set(&cfg, opts[i], opts[i + 1], &error));
+        g_assert_no_error(error);
+    }
+    Run r = { trafan_detector_new(&cfg), NULL };
+    trafan_detect_config_clear(&cfg);
+    for (guint i = 0; i < s->len; i++)
+        trafan_detector_add(r.d, &g_array_index(s, TrafanPacket, i));
+    r.flags = trafan_detector_finish(r.d);
+    return r;
+}
+
+static Run
+run(GArray *s)
+{
+    return run_with(s, NULL);
+}
+
+static char *
+flag_label(const TrafanFlag *f)
+{
+    char host[64];
+    return g_strdup_printf("%s %s %s", trafan_address_to_str(&f->host, host), f->rule,
+                           trafan_role_name(f->role));
+}
+
+static int
+str_compare(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The flags, as sorted "host rule role" lines, must be exactly `expected`. */
+static void
+assert_flags(const Run *r, const char *const *expected)
+{
+    GPtrArray *got = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < r->flags->len; i++)
+        g_ptr_array_add(got, flag_label(r->flags->pdata[i]));
+    g_ptr_array_sort(got, str_compare);
+    GString *g = g_string_new(NULL), *e = g_string_new(NULL);
+    for (guint i = 0; i < got->len; i++)
+        g_string_append_printf(g, "%s\n", (char *)got->pdata[i]);
+    for (guint i = 0; expected[i]; i++)
+        g_string_append_printf(e, "%s\n", expected[i]);
+    if (strcmp(g->str, e->str) != 0) {
+        for (guint i = 0; i < r->flags->len; i++)
+            g_test_message("flag: %s", ((TrafanFlag *)r->flags->pdata[i])->summary);
+    }
+    g_assert_cmpstr(g->str, ==, e->str);
+    g_string_free(g, TRUE);
+    g_string_free(e, TRUE);
+    g_ptr_array_unref(got);
+}
+
+static const TrafanFlag *
+flag_of(const Run *r, const char *rule)
+{
+    for (guint i = 0; i < r->flags->len; i++)
+        if (strcmp(((TrafanFlag *)r->flags->pdata[i])->rule, rule) == 0)
+            return r->flags->pdata[i];
+    g_assert_not_reached();
+    return NULL;
+}
+
+static void
+run_free(Run *r)
+{
+    trafan_detector_free(r->d);
+}
+
+static const char *const NONE[] = { NULL };
+
+/* ------------------------------------------------------------------ */
+/* Scenarios                                                            */
+
+#define SCANNER "192.0.2.10"
+#define VICTIM  "198.51.100.20"
+
+/* SYN scan of ports 1..n in `secs`; the victim answers like a real host. */
+static void
+syn_scan(GArray *s, gint64 t0, guint n, double secs)
+{
+    for (guint p = 1; p <= n; p++) {
+        gint64 t = t0 + S(secs * (p - 1) / n);
+        tcp(s, t, SCANNER, 40000, VICTIM, p, SYN, 58);
+        if (p == 22 || p == 80 || p == 443) {
+            tcp(s, t + S(0.001), VICTIM, p, SCANNER, 40000, SYN | ACK, 58);
+            tcp(s, t + S(0.002), SCANNER, 40000, VICTIM, p, RST, 54);
+        } else {
+            tcp(s, t + S(0.001), VICTIM, p, SCANNER, 40000, RST | ACK, 54);
+        }
+    }
+}
+
+static void
+test_syn_scan(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, 0, 200, 2.0);
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " port_scan source", NULL });
+    const TrafanFlag *f = flag_of(&r, "port_scan");
+    g_assert_cmpfloat(f->observed, ==, 198);          /* 200 probed, 22 and 80 open */
+    g_assert_cmpfloat(f->threshold, ==, 15);
+    g_assert_false(f->approximate);
+    g_assert_cmpuint(f->peers->len, ==, 1);
+    char buf[64];
+    g_assert_cmpstr(trafan_address_to_str(&g_array_index(f->peers, TrafanFlagPeer, 0).address, buf), ==, VICTIM);
+    g_assert_cmpint(f->start_ns, ==, T0);
+    g_assert_cmpint(f->end_ns, ==, T0 + S(2.0 * 199 / 200));
+    g_assert_cmpstr(f->filter, ==, "ip.src==" SCANNER " && ip.dst==" VICTIM
+                    " && !icmp && ((tcp.flags.syn==1 && tcp.flags.ack==0))");
+    g_assert_nonnull(strstr(f->summary, SCANNER " probed 198 ports on " VICTIM));
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_connect_scan(void)
+{
+    GArray *s = stream_new();
+    for (guint p = 1; p <= 100; p++) {
+        gint64 t = S(p * 0.05);
+        guint16 sport = 50000 + p;
+        tcp(s, t, SCANNER, sport, VICTIM, p, SYN, 74);
+        if (p % 25 == 0) {         /* open: the scanner completes, then resets */
+            tcp(s, t + S(0.001), VICTIM, p, SCANNER, sport, SYN | ACK, 74);
+            tcp(s, t + S(0.002), SCANNER, sport, VICTIM, p, ACK, 66);
+            tcp(s, t + S(0.003), SCANNER, sport, VICTIM, p, RST | ACK, 66);
+        } else {
+            tcp(s, t + S(0.001), VICTIM, p, SCANNER, sport, RST | ACK, 60);
+        }
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " port_scan source", NULL });
+    g_assert_cmpfloat(flag_of(&r, "port_scan")->observed, ==, 96);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_slow_scan(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, 0, 240, 240.0);        /* one port per second for four minutes */
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " port_scan source", NULL });
+    /* The 300 s windows overlap; at least one holds most of the scan. */
+    g_assert_cmpfloat(flag_of(&r, "port_scan")->observed, >=, 150);
+    g_assert_cmpint(flag_of(&r, "port_scan")->window_ns, ==, S(300));
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_udp_scan(void)
+{
+    GArray *s = stream_new();
+    for (guint p = 1; p <= 100; p++) {
+        udp(s, S(p * 0.01), SCANNER, 45000, VICTIM, p, 42);
+        icmp(s, S(p * 0.01 + 0.001), VICTIM, SCANNER, 3, 3);      /* port unreachable */
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " port_scan source", NULL });
+    g_assert_cmpfloat(flag_of(&r, "port_scan")->observed, ==, 100);
+    g_assert_nonnull(strstr(flag_of(&r, "port_scan")->filter, "udp"));
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_stealth_scan(void)
+{
+    GArray *s = stream_new();
+    const guint16 kinds[] = { FIN, 0, FIN | PSH | URG };   /* FIN, NULL, Xmas */
+    for (guint i = 0; i < 3; i++) {
+        tcp(s, S(10 * i), SCANNER, 40000, VICTIM, 3390 + i, kinds[i], 54);
+        tcp(s, S(10 * i + 0.001), VICTIM, 3390 + i, SCANNER, 40000, RST | ACK, 54);
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " port_scan source", NULL });
+    const TrafanFlag *f = flag_of(&r, "port_scan");
+    g_assert_cmpfloat(f->observed, ==, 3);
+    g_assert_cmpfloat(f->threshold, ==, 3);
+    g_assert_nonnull(strstr(f->filter, "tcp.flags.syn==0 && tcp.flags.ack==0 && tcp.flags.reset==0"));
+
+    /* Two stealth probes are not enough. */
+    g_array_set_size(s, 4);
+    Run r2 = run(s);
+    assert_flags(&r2, NONE);
+    run_free(&r);
+    run_free(&r2);
+    g_array_unref(s);
+}
+
+static void
+test_icmp_sweep(void)
+{
+    GArray *s = stream_new();
+    for (guint h = 1; h <= 254; h++) {
+        char dst[32];
+        g_snprintf(dst, sizeof dst, "203.0.113.%u", h);
+        icmp(s, S(h * 0.01), SCANNER, dst, 8, 0);
+        if (h % 10 == 0)           /* a few hosts are up */
+            icmp(s, S(h * 0.01 + 0.001), dst, SCANNER, 0, 0);
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " host_sweep source", NULL });
+    const TrafanFlag *f = flag_of(&r, "host_sweep");
+    g_assert_cmpfloat(f->observed, ==, 254 - 25);
+    g_assert_cmpuint(f->peers->len, ==, 5);
+    g_assert_cmpstr(f->filter, ==, "ip.src==" SCANNER " && icmp.type==8");
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_tcp_sweep(void)
+{
+    GArray *s = stream_new();
+    for (guint h = 1; h <= 254; h++) {
+        char dst[32];
+        g_snprintf(dst, sizeof dst, "203.0.113.%u", h);
+        tcp(s, S(h * 0.005), SCANNER, 41000 + h, dst, 80, SYN, 58);
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " host_sweep source", NULL });
+    g_assert_cmpfloat(flag_of(&r, "host_sweep")->observed, ==, 254);
+    g_assert_nonnull(strstr(flag_of(&r, "host_sweep")->filter, "tcp.dstport==80"));
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_syn_flood_single(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 5000; i++) {
+        gint64 t = S(i * 0.0004);             /* 2500 SYN/s for 2 s */
+        tcp(s, t, "192.0.2.66", 1024 + i % 60000, "198.51.100.80", 80, SYN, 60);
+        tcp(s, t + S(0.0001), "198.51.100.80", 80, "192.0.2.66", 1024 + i % 60000, SYN | ACK, 60);
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ "192.0.2.66 syn_flood source", NULL });
+    const TrafanFlag *f = flag_of(&r, "syn_flood");
+    g_assert_cmpfloat(f->observed, >=, 2400);
+    g_assert_cmpfloat(f->observed, <=, 2500);
+    g_assert_cmpstr(f->filter, ==, "ip.src==192.0.2.66 && ip.dst==198.51.100.80 && "
+                    "tcp.flags.syn==1 && tcp.flags.ack==0");
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_syn_flood_spoofed(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 6000; i++) {
+        char src[48];
+        g_snprintf(src, sizeof src, "2001:db8:%x::%x", i / 256, i % 256 + 1);
+        tcp(s, S(i * 0.0005), src, 1024 + i, "2001:db8:ffff::80", 443, SYN, 74);
+    }
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ "2001:db8:ffff::80 syn_flood target", NULL });
+    const TrafanFlag *f = flag_of(&r, "syn_flood");
+    g_assert_true(f->approximate);                    /* 2000 sources per window > exact_cap */
+    g_assert_cmpuint(f->peers_total, >=, 1700);
+    g_assert_cmpuint(f->peers_total, <=, 2300);
+    g_assert_cmpuint(f->peers->len, ==, 5);
+    g_assert_cmpstr(f->filter, ==, "ipv6.dst==2001:db8:ffff::80 && tcp.flags.syn==1 && tcp.flags.ack==0");
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_icmp_flood(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 2000; i++)
+        icmp(s, S(i * 0.001), "192.0.2.77", "198.51.100.9", 8, 0);
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ "192.0.2.77 icmp_flood source", NULL });
+    g_assert_cmpfloat(flag_of(&r, "icmp_flood")->observed, ==, 1000);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_udp_flood(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 4000; i++)
+        udp(s, S(i * 0.0005), "192.0.2.88", 40000 + i % 1000, "198.51.100.9", 9999, 1400);
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ "192.0.2.88 udp_flood source", NULL });
+    g_assert_cmpfloat(flag_of(&r, "udp_flood")->observed, ==, 2000);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_bandwidth_spike(void)
+{
+    GArray *s = stream_new();
+    for (guint sec = 0; sec < 40; sec++)
+        for (guint i = 0; i < 100; i++)        /* 100 kB/s of background */
+            udp(s, S(sec + i * 0.01), "192.0.2.30", 5004, "198.51.100.31", 5004, 1000);
+    for (guint i = 0; i < 4000; i++)           /* 6 MB within second 30 */
+        tcp(s, S(30 + i * 0.0002), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    stream_sort(s);
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ "192.0.2.99 bandwidth_spike source", NULL });
+    const TrafanFlag *f = flag_of(&r, "bandwidth_spike");
+    g_assert_cmpfloat(f->observed, ==, 6000000 + 100000);
+    g_assert_cmpint(f->start_ns, ==, T0 + S(30));
+    g_assert_cmpint(f->end_ns, ==, T0 + S(31));
+    g_assert_cmpstr(f->filter, ==, "frame.time_relative >= 30.000000 && frame.time_relative < 31.000000");
+    run_free(&r);
+    g_array_unref(s);
+}
+
+/* Connection starts every `period` s with uniform jitter of +-jitter s. */
+static void
+periodic(GArray *s, const char *client, const char *server, guint n, double period, double jitter,
+         guint32 seed)
+{
+    GRand *rand = g_rand_new_with_seed(seed);
+    double t = 5;
+    for (guint i = 0; i < n; i++) {
+        connection(s, S(t), client, 50000 + i, server, 443, 4, 600);
+        t += period + g_rand_double_range(rand, -jitter, jitter);
+    }
+    g_rand_free(rand);
+}
+
+static void
+test_beacon(void)
+{
+    GArray *s = stream_new();
+    periodic(s, "192.0.2.50", "203.0.113.7", 20, 30, 1.5, 1);
+    tcp(s, S(100.0005), "192.0.2.50", 50003, "203.0.113.7", 443, SYN, 74);   /* a retransmission */
+    stream_sort(s);
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ "192.0.2.50 beacon source", NULL });
+    const TrafanFlag *f = flag_of(&r, "beacon");
+    g_assert_cmpfloat(f->observed, ==, 20);
+    g_assert_cmpstr(f->filter, ==, "ip.src==192.0.2.50 && ip.dst==203.0.113.7 && tcp.dstport==443 && "
+                    "tcp.flags.syn==1 && tcp.flags.ack==0");
+    run_free(&r);
+    g_array_unref(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Benign traffic                                                       */
+
+static void
+test_busy_https_server(void)
+{
+    GArray *s = stream_new();
+    GRand *rand = g_rand_new_with_seed(7);
+    for (guint c = 0; c < 3000; c++) {        /* 50 new connections/s for a minute */
+        char client[32];
+        g_snprintf(client, sizeof client, "203.0.113.%u", g_rand_int_range(rand, 1, 251));
+        connection(s, S(c * 0.02 + g_rand_double_range(rand, 0, 0.01)), client, 20000 + c,
+                   "198.51.100.10", 443, 40, 1500);
+    }
+    g_rand_free(rand);
+    stream_sort(s);
+    Run r = run(s);
+    assert_flags(&r, NONE);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_large_download(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 70000; i++) {       /* 105 MB in 10 s: 84 Mbit/s */
+        gint64 t = S(i * 10.0 / 70000);
+        tcp(s, t, "198.51.100.40", 443, "192.0.2.41", 51515, ACK, 1500);
+        if (i % 2)
+            tcp(s, t, "192.0.2.41", 51515, "198.51.100.40", 443, ACK, 66);
+    }
+    Run r = run(s);
+    assert_flags(&r, NONE);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_dns_resolver(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 5000; i++) {        /* 500 queries/s from 200 clients, all answered */
+        char client[32];
+        g_snprintf(client, sizeof client, "203.0.113.%u", i % 200 + 1);
+        udp(s, S(i * 0.002), client, 30000 + i, "192.0.2.53", 53, 80);
+        udp(s, S(i * 0.002 + 0.0005), "192.0.2.53", 53, client, 30000 + i, 200);
+    }
+    Run r = run(s);
+    assert_flags(&r, NONE);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_human_periodic(void)
+{
+    /* Someone checking a page roughly every minute: jitter ~ the period. */
+    GArray *s = stream_new();
+    GRand *rand = g_rand_new_with_seed(3);
+    double t = 0;
+    for (guint i = 0; i < 40; i++) {
+        connection(s, S(t), "192.0.2.60", 40000 + i, "203.0.113.8", 443, 6, 1200);
+        t += 60 * -log(1 - g_rand_double(rand));     /* exponential gaps */
+    }
+    g_rand_free(rand);
+    stream_sort(s);
+    Run r = run(s);
+    assert_flags(&r, NONE);
+    run_free(&r);
+    g_array_unref(s);
+}
+
+static void
+test_time_backwards(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, 0, 100, 1.0);
+    /* Steps back of microseconds and of a day, as real captures have. */
+    for (guint i = 10; i < s->len; i += 37)
+        g_array_index(s, TrafanPacket, i).abs_ns -= S(0.00005);
+    g_array_index(s, TrafanPacket, 150).abs_ns -= S(86400);
+    Run r = run(s);
+    assert_flags(&r, (const char *const[]){ SCANNER " port_scan source", NULL });
+    const TrafanFlag *f = flag_of(&r, "port_scan");
+    g_assert_cmpint(f->end_ns, >=, f->start_ns);
+    g_assert_cmpint(f->end_ns - f->start_ns, <, S(2));
+    g_assert_cmpfloat(f->observed, ==, 98);
+    run_free(&r);
+
+    /* A data packet from an hour ago does not disturb a beacon. */
+    GArray *b = stream_new();
+    periodic(b, "192.0.2.50", "203.0.113.7", 20, 30, 0.5, 2);
+    stream_sort(b);
+    guint mid = b->len / 2;
+    while (g_array_index(b, TrafanPacket, mid).transport[0].tcp_flags & SYN)
+        mid++;
+    g_array_index(b, TrafanPacket, mid).abs_ns -= S(3600);
+    Run rb = run(b);
+    assert_flags(&rb, (const char *const[]){ "192.0.2.50 beacon source", NULL });
+    run_free(&rb);
+    g_array_unref(b);
+    g_array_unref(s);
+}
+
+static void
+test_allowlist(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, 0, 100, 1.0);
+    Run others = run_with(s, (const char *const[]){ "allowlist", "10.0.0.0/8, 2001:db8::/32 192.0.2.16/28", NULL });
+    assert_flags(&others, (const char *const[]){ SCANNER " port_scan source", NULL });
+    Run prefix = run_with(s, (const char *const[]){ "allowlist", "2001:db8::1 192.0.2.0/28", NULL });
+    assert_flags(&prefix, NONE);
+    Run exact = run_with(s, (const char *const[]){ "allowlist", SCANNER, NULL });
+    assert_flags(&exact, NONE);
+    run_free(&others);
+    run_free(&prefix);
+    run_free(&exact);
+    g_array_unref(s);
+}
+
+static void
+expect_error(const char *name, const char *value, const char *fragment)
+{
+    TrafanDetectConfig cfg;
+    GError *error = NULL;
+    trafan_detect_config_init(&cfg);
+    guint before = cfg.port_scan_ports;
+    g_assert_false(trafan_detect_config_set(&cfg, name, value, &error));
+    g_assert_nonnull(error);
+    if (!strstr(error->message, fragment))
+        g_error("'%s' lacks '%s'", error->message, fragment);
+    g_assert_cmpuint(cfg.port_scan_ports, ==, before);
+    g_error_free(error);
+    trafan_detect_config_clear(&cfg);
+}
+
+static void
+test_option_errors(void)
+{
+    expect_error("port_scan_portz", "3", "unknown trafan option 'port_scan_portz'");
+    expect_error("port_scan_portz", "3", "port_scan_stealth_ports");        /* lists valid ones */
+    expect_error("port_scan_ports", "abc", "port_scan_ports: 'abc' is not an integer from 2 to");
+    expect_error("port_scan_ports", "1", "from 2 to 131072");
+    expect_error("port_scan_ports", "-5", "port_scan_ports");
+    expect_error("port_scan_window", "1e999", "port_scan_window: '1e999' is not a number from 0.001 to 86400");
+    expect_error("port_scan_window", "5s", "port_scan_window");
+    expect_error("flood_reply_ratio", "1.5", "from 0 to 1");
+    expect_error("preset", "paranoid", "preset: 'paranoid' is not one of: default, seed");
+    expect_error("allowlist", "192.0.2.0/33", "allowlist: '192.0.2.0/33'");
+    expect_error("allowlist", "10.0.0.1, not-an-address", "'not-an-address'");
+
+    /* Good values, with surrounding spaces and in any case. */
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    g_assert_true(trafan_detect_config_set(&cfg, "PORT_SCAN_PORTS", " 20 ", NULL));
+    g_assert_cmpuint(cfg.port_scan_ports, ==, 20);
+    g_assert_true(trafan_detect_config_set(&cfg, "beacon_max_cv", "0.35", NULL));
+    g_assert_cmpfloat(cfg.beacon_max_cv, ==, 0.35);
+    trafan_detect_config_clear(&cfg);
+}
+
+static void
+test_option_table(void)
+{
+    guint n;
+    const TrafanDetectOption *o = trafan_detect_options(&n);
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    g_assert_cmpuint(n, >=, 20);
+    g_assert_cmpstr(o[0].name, ==, "preset");
+    for (guint i = 0; i < n; i++) {
+        g_assert_nonnull(o[i].title);
+        g_assert_nonnull(strstr(o[i].description, "default"));
+        g_assert_true(o[i].offset < sizeof(TrafanDetectConfig));
+        /* Every default is accepted by its own parser and is what init set. */
+        TrafanDetectConfig copy;
+        trafan_detect_config_init(&copy);
+        g_assert_true(trafan_detect_config_set(&copy, o[i].name, o[i].default_text, NULL));
+        if (o[i].type == TRAFAN_OPT_UINT)
+            g_assert_cmpuint(G_STRUCT_MEMBER(guint, &copy, o[i].offset), ==,
+                             G_STRUCT_MEMBER(guint, &cfg, o[i].offset));
+        if (o[i].type == TRAFAN_OPT_DOUBLE)
+            g_assert_cmpfloat(G_STRUCT_MEMBER(double, &copy, o[i].offset), ==,
+                              G_STRUCT_MEMBER(double, &cfg, o[i].offset));
+        trafan_detect_config_clear(&copy);
+    }
+    trafan_detect_config_clear(&cfg);
+}
+
+static void
+test_preset_seed(void)
+{
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    g_assert_cmpuint(cfg.packet_rate_packets, ==, 1000000);
+    g_assert_true(trafan_detect_config_set(&cfg, "port_scan_ports", "30", NULL));
+    g_assert_true(trafan_detect_config_set(&cfg, "preset", "seed", NULL));
+    g_assert_cmpuint(cfg.packet_rate_packets, ==, 50);
+    g_assert_cmpfloat(cfg.packet_rate_window, ==, 10);
+    g_assert_cmpuint(cfg.bandwidth_bytes, ==, 2000);
+    g_assert_cmpuint(cfg.port_scan_ports, ==, 15);     /* a preset resets what came before */
+    g_assert_true(trafan_detect_config_set(&cfg, "packet_rate_packets", "80", NULL));
+    g_assert_cmpuint(cfg.packet_rate_packets, ==, 80);
+    g_assert_true(trafan_detect_config_set(&cfg, "preset", "default", NULL));
+    g_assert_cmpuint(cfg.packet_rate_packets, ==, 1000000);
+    g_assert_cmpuint(cfg.bandwidth_bytes, ==, 125000000);
+    trafan_detect_config_clear(&cfg);
+
+    /* 60 packets of 100 bytes in 6 s: naive rules fire, real ones do not. */
+    GArray *s = stream_new();
+    for (guint i = 0; i < 60; i++)
+        udp(s, S(i * 0.1), "192.0.2.5", 5000, "198.51.100.5", 5000, i < 30 ? 100 : 2500);
+    Run seed = run_with(s, (const char *const[]){ "preset", "seed", NULL });
+    assert_flags(&seed, (const char *const[]){ "192.0.2.5 bandwidth source",
+                                               "192.0.2.5 packet_rate source", NULL });
+    g_assert_cmpfloat(flag_of(&seed, "packet_rate")->observed, ==, 60);
+    g_assert_cmpfloat(flag_of(&seed, "bandwidth")->observed, ==, 25000);
+    Run dflt = run(s);
+    assert_flags(&dflt, NONE);
+    run_free(&seed);
+    run_free(&dflt);
+    g_array_unref(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Merge, memory, live alerts                                           */
+
+static GArray *
+mixed_stream(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, S(0.3), 150, 3.0);
+    periodic(s, "192.0.2.50", "203.0.113.7", 25, 7, 0.3, 5);
+    for (guint i = 0; i < 800; i++) {
+        char src[32];
+        g_snprintf(src, sizeof src, "203.0.113.%u", i % 200 + 1);
+        tcp(s, S(40 + i * 0.002), src, 1024 + i, "198.51.100.80", 80, SYN, 60);
+        icmp(s, S(60 + i * 0.003), "192.0.2.77", "198.51.100.9", 8, 0);
+    }
+    for (guint h = 1; h <= 60; h++) {
+        char dst[32];
+        g_snprintf(dst, sizeof dst, "203.0.113.%u", h);
+        udp(s, S(100 + h * 0.7), "192.0.2.70", 5353 + 1, dst, 161, 60);
+    }
+    for (guint sec = 0; sec < 200; sec++)
+        udp(s, S(sec + 0.5), "192.0.2.30", 5004, "198.51.100.31", 5004, 20000);
+    for (guint i = 0; i < 1000; i++)
+        tcp(s, S(150 + i * 0.0005), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    stream_sort(s);
+    return s;
+}
+
+static char *
+flag_dump(const TrafanFlag *f)
+{
+    char host[64];
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%s %s %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %.9g %.9g %"
+                           G_GINT64_FORMAT " %d %" G_GUINT64_FORMAT " [%s] [%s]",
+                           trafan_address_to_str(&f->host, host), f->rule, trafan_role_name(f->role),
+                           f->start_ns, f->end_ns, f->observed, f->threshold, f->window_ns,
+                           f->approximate, f->peers_total, f->filter, f->summary);
+    for (guint i = 0; i < f->peers->len; i++) {
+        const TrafanFlagPeer *p = &g_array_index(f->peers, TrafanFlagPeer, i);
+        g_string_append_printf(s, " %s=%" G_GUINT64_FORMAT, trafan_address_to_str(&p->address, host),
+                               p->count);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static char *
+flags_dump(const GPtrArray *flags)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < flags->len; i++) {
+        char *line = flag_dump(flags->pdata[i]);
+        g_string_append_printf(s, "%s\n", line);
+        g_free(line);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Run the stream in n slices and merge them in order. */
+static char *
+merged_dump(GArray *s, const guint *cuts, guint n_cuts, const TrafanDetectConfig *cfg)
+{
+    TrafanDetector *whole = NULL;
+    guint from = 0;
+    for (guint c = 0; c <= n_cuts; c++) {
+        guint to = c < n_cuts ? cuts[c] : s->len;
+        TrafanDetector *slice = trafan_detector_new(cfg);
+        for (guint i = from; i < to; i++)
+            trafan_detector_add(slice, &g_array_index(s, TrafanPacket, i));
+        if (whole == NULL) {
+            whole = slice;
+        } else {
+            GError *error = NULL;
+            g_assert_true(trafan_detector_merge(whole, slice, &error));
+            g_assert_no_error(error);
+            trafan_detector_free(slice);
+        }
+        from = to;
+    }
+    char *dump = flags_dump(trafan_detector_finish(whole));
+    trafan_detector_free(whole);
+    return dump;
+}
+
+static void
+test_merge_equals_whole(void)
+{
+    GArray *s = mixed_stream();
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    char *whole = merged_dump(s, NULL, 0, &cfg);
+    /* Each rule fires, so the comparison covers them all. */
+    static const char *const rules[] = { "port_scan", "host_sweep", "syn_flood", "icmp_flood",
+                                         "beacon", "bandwidth_spike" };
+    for (guint r = 0; r < G_N_ELEMENTS(rules); r++)
+        if (!strstr(whole, rules[r]))
+            g_error("%s missing from:\n%s", rules[r], whole);
+    GRand *rand = g_rand_new_with_seed(11);
+    for (guint trial = 0; trial < 40; trial++) {
+        guint cuts[3];
+        guint n = 1 + trial % 3;
+        for (guint i = 0; i < n; i++)
+            cuts[i] = g_rand_int_range(rand, 1, s->len);
+        for (guint i = 1; i < n; i++)       /* ascending */
+            for (guint j = i; j > 0 && cuts[j] < cuts[j - 1]; j--) {
+                guint x = cuts[j]; cuts[j] = cuts[j - 1]; cuts[j - 1] = x;
+            }
+        char *merged = merged_dump(s, cuts, n, &cfg);
+        g_assert_cmpstr(merged, ==, whole);
+        g_free(merged);
+    }
+    /* Cuts inside the scan and inside the floods, and an empty slice. */
+    const guint fixed[] = { 10, 10, s->len / 2 };
+    char *merged = merged_dump(s, fixed, 3, &cfg);
+    g_assert_cmpstr(merged, ==, whole);
+    g_free(merged);
+
+    g_rand_free(rand);
+    g_free(whole);
+    trafan_detect_config_clear(&cfg);
+    g_array_unref(s);
+}
+
+static void
+test_merge_refuses(void)
+{
+    TrafanDetectConfig a, b;
+    trafan_detect_config_init(&a);
+    trafan_detect_config_init(&b);
+    g_assert_true(trafan_detect_config_set(&b, "port_scan_ports", "40", NULL));
+    TrafanDetector *x = trafan_detector_new(&a), *y = trafan_detector_new(&b);
+    GError *error = NULL;
+    g_assert_false(trafan_detector_merge(x, y, &error));
+    g_assert_nonnull(strstr(error->message, "different options"));
+    g_clear_error(&error);
+    trafan_detector_finish(y);
+    TrafanDetector *z = trafan_detector_new(&a);
+    trafan_detector_finish(z);
+    g_assert_false(trafan_detector_merge(x, z, &error));
+    g_clear_error(&error);
+    trafan_detector_free(x);
+    trafan_detector_free(y);
+    trafan_detector_free(z);
+    trafan_detect_config_clear(&a);
+    trafan_detect_config_clear(&b);
+}
+
+static void
+test_memory_cap(void)
+{
+    GArray *s = stream_new();
+    for (guint p = 1; p <= 1000; p++)
+        tcp(s, S(p * 0.001), SCANNER, 40000, VICTIM, p, SYN, 58);
+    Run exact = run(s);
+    const TrafanFlag *f = flag_of(&exact, "port_scan");
+    g_assert_false(f->approximate);
+    g_assert_cmpfloat(f->observed, ==, 1000);
+    Run sketch = run_with(s, (const char *const[]){ "exact_cap", "16", NULL });
+    assert_flags(&sketch, (const char *const[]){ SCANNER " port_scan source", NULL });
+    f = flag_of(&sketch, "port_scan");
+    g_assert_true(f->approximate);
+    g_assert_cmpfloat(f->observed, >=, 1000 * 0.8);
+    g_assert_cmpfloat(f->observed, <=, 1000 * 1.2);
+    g_assert_nonnull(strstr(f->summary, "about"));
+
+    /* Past max_tracked new keys are ignored rather than stored. */
+    Run capped = run_with(s, (const char *const[]){ "max_tracked", "16", NULL });
+    g_assert_cmpuint(capped.flags->len, ==, 1);
+    run_free(&exact);
+    run_free(&sketch);
+    run_free(&capped);
+    g_array_unref(s);
+}
+
+static void
+test_live_alerts(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, 0, 100, 1.0);
+    tcp(s, S(400), "192.0.2.1", 1, "192.0.2.2", 2, ACK, 60);    /* time moves on: windows close */
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    TrafanDetector *d = trafan_detector_new(&cfg);
+    guint raised = 0;
+    for (guint i = 0; i < s->len; i++) {
+        trafan_detector_add(d, &g_array_index(s, TrafanPacket, i));
+        GPtrArray *fresh = trafan_detector_take_new(d);
+        for (guint j = 0; j < fresh->len; j++) {
+            const TrafanFlag *f = fresh->pdata[j];
+            g_assert_cmpstr(f->rule, ==, "port_scan");
+            g_assert_nonnull(f->summary);
+            raised++;
+        }
+    }
+    g_assert_cmpuint(raised, ==, 1);                 /* once per (host, role, rule) */
+    g_assert_cmpuint(trafan_detector_open_flags(d), ==, 1);
+    g_assert_cmpuint(trafan_detector_finish(d)->len, ==, 1);
+    g_assert_true(trafan_detector_finish(d) == trafan_detector_finish(d));
+    trafan_detector_free(d);
+    trafan_detect_config_clear(&cfg);
+    g_array_unref(s);
+}
+
+static void
+test_flag_basics(void)
+{
+    TrafanAddress a = addr("2001:db8::5");
+    TrafanFlag *f = trafan_flag_new(&a, TRAFAN_ROLE_TARGET, "syn_flood");
+    g_assert_cmpstr(f->rule, ==, "syn_flood");
+    g_assert_cmpuint(f->peers->len, ==, 0);
+    g_assert_cmpstr(trafan_role_name(f->role), ==, "target");
+    g_assert_cmpstr(trafan_role_name(TRAFAN_ROLE_SOURCE), ==, "source");
+    trafan_flag_free(f);
+    trafan_flag_free(NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/detect/attack/syn-scan", test_syn_scan);
+    g_test_add_func("/detect/attack/connect-scan", test_connect_scan);
+    g_test_add_func("/detect/attack/slow-scan", test_slow_scan);
+    g_test_add_func("/detect/attack/udp-scan", test_udp_scan);
+    g_test_add_func("/detect/attack/stealth-scan", test_stealth_scan);
+    g_test_add_func("/detect/attack/icmp-sweep", test_icmp_sweep);
+    g_test_add_func("/detect/attack/tcp-sweep", test_tcp_sweep);
+    g_test_add_func("/detect/attack/syn-flood-single", test_syn_flood_single);
+    g_test_add_func("/detect/attack/syn-flood-spoofed", test_syn_flood_spoofed);
+    g_test_add_func("/detect/attack/icmp-flood", test_icmp_flood);
+    g_test_add_func("/detect/attack/udp-flood", test_udp_flood);
+    g_test_add_func("/detect/attack/bandwidth-spike", test_bandwidth_spike);
+    g_test_add_func("/detect/attack/beacon", test_beacon);
+    g_test_add_func("/detect/benign/busy-https-server", test_busy_https_server);
+    g_test_add_func("/detect/benign/large-download", test_large_download);
+    g_test_add_func("/detect/benign/dns-resolver", test_dns_resolver);
+    g_test_add_func("/detect/benign/human-periodic", test_human_periodic);
+    g_test_add_func("/detect/mechanics/time-backwards", test_time_backwards);
+    g_test_add_func("/detect/mechanics/allowlist", test_allowlist);
+    g_test_add_func("/detect/mechanics/option-errors", test_option_errors);
+    g_test_add_func("/detect/mechanics/option-table", test_option_table);
+    g_test_add_func("/detect/mechanics/preset-seed", test_preset_seed);
+    g_test_add_func("/detect/mechanics/merge-equals-whole", test_merge_equals_whole);
+    g_test_add_func("/detect/mechanics/merge-refuses", test_merge_refuses);
+    g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
+    g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
+    g_test_add_func("/detect/mechanics/flag", test_flag_basics);
+    return g_test_run();
+}
