@@ -1,0 +1,788 @@
+/* test_tshark.c — the plugin inside tshark, checked against Wireshark itself.
+ *
+ * For every capture in captures/ (and ../shared/captures when present) the
+ * JSON report must equal, row by row, what tshark's own tables say:
+ * conversations (-z conv,ip / conv,ipv6: pairs, frames per direction, start,
+ * duration; exact bytes per direction from -T fields, checked against the
+ * tables' humanised bytes), hosts (-z endpoints,ip / endpoints,ipv6),
+ * bandwidth (-z io,stat,1), protocols (last entry of frame.protocols) and
+ * totals.  Then options, filters and odd inputs.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "tshark-run.h"
+
+static const char *source_dir = TRAFAN_SOURCE_DIR;
+
+/* ---- reading tshark's outputs ---------------------------------------------- */
+
+typedef struct {
+    guint64 ab_packets, ab_bytes, ba_packets, ba_bytes;
+    double  start, duration;
+    char   *ab_human, *ba_human;    /* the table's humanised bytes */
+} ExpConv;
+
+typedef struct {
+    guint64 tx_packets, tx_bytes, rx_packets, rx_bytes;
+    GHashTable *peers;
+} ExpHost;
+
+typedef struct {
+    GHashTable *convs;          /* "a b" -> ExpConv (a as the table orders it) */
+    GHashTable *hosts;          /* address -> ExpHost */
+    GHashTable *buckets;        /* start seconds (string "%.6f") -> "packets bytes" */
+    GHashTable *protocols;      /* name -> "packets bytes" */
+    GHashTable *conv_bytes;     /* "src dst" -> guint64 bytes, from fields */
+    GHashTable *conv_frames;    /* "src dst" -> guint64 frames, from fields */
+    guint64 packets, bytes;
+    gint64  first_ns, last_ns;
+} Expected;
+
+static void
+exp_conv_free(gpointer p)
+{
+    ExpConv *c = p;
+
+    g_free(c->ab_human);
+    g_free(c->ba_human);
+    g_free(c);
+}
+
+static void
+exp_host_free(gpointer p)
+{
+    ExpHost *h = p;
+
+    g_hash_table_destroy(h->peers);
+    g_free(h);
+}
+
+static void
+expected_init(Expected *e)
+{
+    memset(e, 0, sizeof *e);
+    e->convs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, exp_conv_free);
+    e->hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, exp_host_free);
+    e->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    e->protocols = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    e->conv_bytes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    e->conv_frames = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static void
+expected_clear(Expected *e)
+{
+    g_hash_table_destroy(e->convs);
+    g_hash_table_destroy(e->hosts);
+    g_hash_table_destroy(e->buckets);
+    g_hash_table_destroy(e->protocols);
+    g_hash_table_destroy(e->conv_bytes);
+    g_hash_table_destroy(e->conv_frames);
+}
+
+static ExpHost *
+exp_host(Expected *e, const char *address)
+{
+    ExpHost *h = g_hash_table_lookup(e->hosts, address);
+
+    if (!h) {
+        h = g_new0(ExpHost, 1);
+        h->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_insert(e->hosts, g_strdup(address), h);
+    }
+    return h;
+}
+
+static guint64
+u64(const char *s)
+{
+    return g_ascii_strtoull(s, NULL, 10);
+}
+
+/* "a <-> b  rx_frames rx_bytes unit  tx_frames tx_bytes unit  total bytes unit  start  duration" */
+static void
+parse_conversation_line(Expected *e, char **tok)
+{
+    ExpConv *c = g_new0(ExpConv, 1);
+
+    c->ba_packets = u64(tok[3]);
+    c->ba_human = g_strdup_printf("%s %s", tok[4], tok[5]);
+    c->ab_packets = u64(tok[6]);
+    c->ab_human = g_strdup_printf("%s %s", tok[7], tok[8]);
+    c->start = g_ascii_strtod(tok[12], NULL);
+    c->duration = g_ascii_strtod(tok[13], NULL);
+    g_hash_table_insert(e->convs, g_strdup_printf("%s %s", tok[0], tok[2]), c);
+    g_hash_table_add(exp_host(e, tok[0])->peers, g_strdup(tok[2]));
+    g_hash_table_add(exp_host(e, tok[2])->peers, g_strdup(tok[0]));
+}
+
+/* "address  packets bytes  tx_packets tx_bytes  rx_packets rx_bytes" */
+static void
+parse_endpoint_line(Expected *e, char **tok)
+{
+    ExpHost *h = exp_host(e, tok[0]);
+
+    h->tx_packets = u64(tok[3]);
+    h->tx_bytes = u64(tok[4]);
+    h->rx_packets = u64(tok[5]);
+    h->rx_bytes = u64(tok[6]);
+}
+
+/* "| 12 <> 13 |  frames |  bytes |" */
+static void
+parse_iostat_line(Expected *e, const char *line)
+{
+    char **cells = g_strsplit(line, "|", -1);
+
+    if (g_strv_length(cells) >= 4 && strstr(cells[1], "<>")) {
+        double start = g_ascii_strtod(g_strstrip(cells[1]), NULL);
+        guint64 frames = u64(g_strstrip(cells[2])), bytes = u64(g_strstrip(cells[3]));
+        if (frames)
+            g_hash_table_insert(e->buckets, g_strdup_printf("%.6f", start),
+                                g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, frames, bytes));
+    }
+    g_strfreev(cells);
+}
+
+static void
+parse_tables(Expected *e, const char *text)
+{
+    char **lines = g_strsplit(text, "\n", -1);
+    enum { NONE, CONV, ENDPOINT, IOSTAT } section = NONE;
+
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "IPv4 Conversations") || g_str_has_prefix(*l, "IPv6 Conversations"))
+            section = CONV;
+        else if (g_str_has_prefix(*l, "IPv4 Endpoints") || g_str_has_prefix(*l, "IPv6 Endpoints"))
+            section = ENDPOINT;
+        else if (strstr(*l, "IO Statistics"))
+            section = IOSTAT;
+        else if (section == IOSTAT)
+            parse_iostat_line(e, *l);
+        else if (section != NONE && **l && !g_str_has_prefix(*l, "=") && !g_str_has_prefix(*l, "Filter:")
+                 && !strchr(*l, '|')) {
+            char **tok = g_strsplit_set(g_strstrip(*l), " ", -1);
+            GPtrArray *words = g_ptr_array_new();
+            for (char **t = tok; *t; t++)
+                if (**t)
+                    g_ptr_array_add(words, *t);
+            g_ptr_array_add(words, NULL);
+            char **w = (char **)words->pdata;
+            if (section == CONV && words->len - 1 == 14 && strcmp(w[1], "<->") == 0)
+                parse_conversation_line(e, w);
+            else if (section == ENDPOINT && words->len - 1 == 7)
+                parse_endpoint_line(e, w);
+            else
+                g_test_message("unparsed table line: %s", *l);
+            g_ptr_array_unref(words);
+            g_strfreev(tok);
+        }
+    }
+    g_strfreev(lines);
+}
+
+static void
+add_counter(GHashTable *table, const char *key, guint64 value)
+{
+    guint64 *v = g_hash_table_lookup(table, key);
+
+    if (!v) {
+        v = g_new0(guint64, 1);
+        g_hash_table_insert(table, g_strdup(key), v);
+    }
+    *v += value;
+}
+
+/* An ICMP(v6) error quotes the offending packet's IP header; Wireshark's
+ * tables do not count it (in_error_pkt), but -T fields lists it last. */
+static gboolean
+is_icmp_error(const char *types, gboolean v6)
+{
+    int type = *types ? atoi(types) : -1;
+
+    return v6 ? (type >= 1 && type <= 4) : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12);
+}
+
+static void
+count_pairs(Expected *e, const char *srcs, const char *dsts, gboolean drop_last, guint64 len)
+{
+    char **s = g_strsplit(srcs, ",", -1), **d = g_strsplit(dsts, ",", -1);
+    guint n = MIN(g_strv_length(s), g_strv_length(d));
+
+    if (!*srcs)
+        n = 0;
+    if (drop_last && n)
+        n--;
+    for (guint i = 0; i < n; i++) {
+        char *key = g_strdup_printf("%s %s", s[i], d[i]);
+        add_counter(e->conv_bytes, key, len);
+        add_counter(e->conv_frames, key, 1);
+        g_free(key);
+    }
+    g_strfreev(s);
+    g_strfreev(d);
+}
+
+/* frame.time_epoch is seconds "." nanoseconds as Wireshark holds them, which
+ * a corrupt record can leave above 10^9 ("...02.1882137472"): normalise. */
+static gint64
+epoch_ns(const char *text)
+{
+    const char *dot = strchr(text, '.');
+
+    return g_ascii_strtoll(text, NULL, 10) * 1000000000 + (dot ? g_ascii_strtoll(dot + 1, NULL, 10) : 0);
+}
+
+static char *
+epoch_str(gint64 ns)
+{
+    return g_strdup_printf("%" G_GINT64_FORMAT ".%09d", ns / 1000000000, (int)(ns % 1000000000));
+}
+
+/* frame.len, frame.time_epoch, frame.protocols, ip.src, ip.dst, ipv6.src, ipv6.dst, icmp.type, icmpv6.type */
+static void
+parse_fields(Expected *e, const char *text)
+{
+    char **lines = g_strsplit(text, "\n", -1);
+
+    for (char **l = lines; *l; l++) {
+        char **f = g_strsplit(*l, "\t", -1);
+        if (g_strv_length(f) == 9) {
+            guint64 len = u64(f[0]);
+            char **layers = g_strsplit(f[2], ":", -1);
+            guint nl = g_strv_length(layers);
+            const char *top = nl ? layers[nl - 1] : "frame";
+            char *counts = g_hash_table_lookup(e->protocols, top);
+            guint64 p = 0, b = 0;
+
+            if (counts)
+                sscanf(counts, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &p, &b);
+            g_hash_table_insert(e->protocols, g_strdup(top),
+                                g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, p + 1, b + len));
+            g_strfreev(layers);
+
+            e->packets++;
+            e->bytes += len;
+            gint64 t = epoch_ns(f[1]);
+            e->first_ns = e->packets == 1 ? t : MIN(e->first_ns, t);
+            e->last_ns = e->packets == 1 ? t : MAX(e->last_ns, t);
+            count_pairs(e, f[3], f[4], is_icmp_error(f[7], FALSE), len);
+            count_pairs(e, f[5], f[6], is_icmp_error(f[8], TRUE), len);
+        }
+        g_strfreev(f);
+    }
+    g_strfreev(lines);
+}
+
+/* wsutil's format_size(..., FORMAT_SIZE_UNIT_BYTES, 0), as conv,ip prints it. */
+static char *
+humanised(guint64 size)
+{
+    static const struct { guint64 unit; const char *prefix; } steps[] = {
+        { G_GUINT64_CONSTANT(1000000000000), " T" }, { 1000000000, " G" }, { 1000000, " M" }, { 1000, " k" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(steps); i++)
+        if (size / steps[i].unit >= 10)
+            return g_strdup_printf("%" G_GUINT64_FORMAT "%sB", size / steps[i].unit, steps[i].prefix);
+    return g_strdup_printf("%" G_GUINT64_FORMAT " bytes", size);
+}
+
+/* ---- reading our JSON ------------------------------------------------------- */
+
+static JsonNode *
+parse_json(const char *text)
+{
+    JsonParser *parser = json_parser_new();
+    GError *error = NULL;
+
+    if (!json_parser_load_from_data(parser, text, -1, &error))
+        g_error("report is not valid JSON: %s\n%.400s", error->message, text);
+    JsonNode *root = json_node_copy(json_parser_get_root(parser));
+    g_object_unref(parser);
+    return root;
+}
+
+static guint64
+jint(JsonObject *o, const char *key)
+{
+    g_assert_true(json_object_has_member(o, key));
+    return (guint64)json_object_get_int_member(o, key);
+}
+
+static JsonArray *
+jarray(JsonNode *root, const char *key)
+{
+    return json_object_get_array_member(json_node_get_object(root), key);
+}
+
+/* ---- the differential check -------------------------------------------- */
+
+static TsharkResult
+run_report(const char *capture, const char *options)
+{
+    char *z = g_strdup_printf("trafan,stat%s", options);
+    const char *argv[] = { "-q", "-r", capture, "-z", z, NULL };
+    TsharkResult r = tshark_run(argv);
+
+    g_free(z);
+    return r;
+}
+
+static gboolean
+capture_is_truncated(const char *path)
+{
+    return strstr(path, "truncated") != NULL;
+}
+
+static void
+check_conversations(Expected *e, JsonArray *convs)
+{
+    g_assert_cmpuint(json_array_get_length(convs), ==, g_hash_table_size(e->convs));
+    for (guint i = 0; i < json_array_get_length(convs); i++) {
+        JsonObject *c = json_array_get_object_element(convs, i);
+        const char *a = json_object_get_string_member(c, "a"), *b = json_object_get_string_member(c, "b");
+        char *key = g_strdup_printf("%s %s", a, b), *rkey = g_strdup_printf("%s %s", b, a);
+        ExpConv *x = g_hash_table_lookup(e->convs, key);
+
+        if (!x)
+            g_error("conversation %s <-> %s is not in Wireshark's table (in the other order: %s)", a, b,
+                    g_hash_table_contains(e->convs, rkey) ? "yes" : "no");
+        g_assert_cmpuint(jint(c, "a_to_b_packets"), ==, x->ab_packets);
+        g_assert_cmpuint(jint(c, "b_to_a_packets"), ==, x->ba_packets);
+        g_assert_cmpfloat_with_epsilon(json_object_get_double_member(c, "start"), x->start, 5e-7);
+        g_assert_cmpfloat_with_epsilon(json_object_get_double_member(c, "duration"), x->duration, 5.1e-5);
+
+        /* Exact bytes from -T fields, which must agree with the table's frames. */
+        guint64 *fb = g_hash_table_lookup(e->conv_bytes, key), *rb = g_hash_table_lookup(e->conv_bytes, rkey);
+        guint64 *ff = g_hash_table_lookup(e->conv_frames, key), *rf = g_hash_table_lookup(e->conv_frames, rkey);
+        gboolean self = strcmp(a, b) == 0;
+        g_assert_cmpuint(ff ? *ff : 0, ==, x->ab_packets);
+        g_assert_cmpuint(self ? 0 : (rf ? *rf : 0), ==, x->ba_packets);
+        g_assert_cmpuint(jint(c, "a_to_b_bytes"), ==, fb ? *fb : 0);
+        g_assert_cmpuint(jint(c, "b_to_a_bytes"), ==, self ? 0 : (rb ? *rb : 0));
+        char *hab = humanised(jint(c, "a_to_b_bytes")), *hba = humanised(jint(c, "b_to_a_bytes"));
+        g_assert_cmpstr(hab, ==, x->ab_human);
+        g_assert_cmpstr(hba, ==, x->ba_human);
+        g_free(hab);
+        g_free(hba);
+        g_free(key);
+        g_free(rkey);
+    }
+}
+
+static void
+check_hosts(Expected *e, JsonArray *hosts)
+{
+    g_assert_cmpuint(json_array_get_length(hosts), ==, g_hash_table_size(e->hosts));
+    for (guint i = 0; i < json_array_get_length(hosts); i++) {
+        JsonObject *h = json_array_get_object_element(hosts, i);
+        const char *address = json_object_get_string_member(h, "address");
+        ExpHost *x = g_hash_table_lookup(e->hosts, address);
+
+        if (!x)
+            g_error("host %s is not in Wireshark's endpoint table", address);
+        g_assert_cmpuint(jint(h, "tx_packets"), ==, x->tx_packets);
+        g_assert_cmpuint(jint(h, "tx_bytes"), ==, x->tx_bytes);
+        g_assert_cmpuint(jint(h, "rx_packets"), ==, x->rx_packets);
+        g_assert_cmpuint(jint(h, "rx_bytes"), ==, x->rx_bytes);
+        g_assert_cmpuint(jint(h, "peers"), ==, g_hash_table_size(x->peers));
+    }
+}
+
+static void
+check_protocols(Expected *e, JsonArray *protocols)
+{
+    g_assert_cmpuint(json_array_get_length(protocols), ==, g_hash_table_size(e->protocols));
+    for (guint i = 0; i < json_array_get_length(protocols); i++) {
+        JsonObject *p = json_array_get_object_element(protocols, i);
+        const char *name = json_object_get_string_member(p, "name");
+        char *got = g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, jint(p, "packets"), jint(p, "bytes"));
+        g_assert_cmpstr(got, ==, g_hash_table_lookup(e->protocols, name));
+        g_free(got);
+    }
+}
+
+static void
+check_bandwidth(GHashTable *expected, JsonObject *bandwidth)
+{
+    JsonArray *buckets = json_object_get_array_member(bandwidth, "buckets");
+
+    g_assert_cmpuint(json_array_get_length(buckets), ==, g_hash_table_size(expected));
+    for (guint i = 0; i < json_array_get_length(buckets); i++) {
+        JsonObject *b = json_array_get_object_element(buckets, i);
+        char *start = g_strdup_printf("%.6f", json_object_get_double_member(b, "start"));
+        char *got = g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, jint(b, "packets"), jint(b, "bytes"));
+        g_assert_cmpstr(got, ==, g_hash_table_lookup(expected, start));
+        g_free(start);
+        g_free(got);
+    }
+}
+
+/* The raw text of a JSON number member, to compare times digit for digit. */
+static char *
+raw_member(const char *json, const char *key)
+{
+    char *pattern = g_strdup_printf("\"%s\":", key);
+    const char *at = strstr(json, pattern);
+    char *value = at ? g_strndup(at + strlen(pattern), strcspn(at + strlen(pattern), ",}")) : NULL;
+
+    g_free(pattern);
+    return value;
+}
+
+static void
+test_capture(gconstpointer data)
+{
+    const char *capture = tshark_capture(data);
+    const char *tables_argv[] = { "-q", "-r", capture, "-z", "conv,ip", "-z", "conv,ipv6", "-z", "endpoints,ip",
+                                  "-z", "endpoints,ipv6", "-z", "io,stat,1", NULL };
+    const char *fields_argv[] = { "-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+                                  "-e", "frame.len", "-e", "frame.time_epoch", "-e", "frame.protocols",
+                                  "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
+                                  "-e", "icmp.type", "-e", "icmpv6.type", NULL };
+    int expected_status = capture_is_truncated(capture) ? 2 : 0;
+    Expected e;
+
+    expected_init(&e);
+    TsharkResult tables = tshark_run(tables_argv), fields = tshark_run(fields_argv);
+    g_assert_cmpint(tables.status, ==, expected_status);
+    parse_tables(&e, tables.out);
+    parse_fields(&e, fields.out);
+    /* io,stat prints no interval at all for a capture of zero duration;
+     * trafan puts its frames in interval 0. */
+    if (g_hash_table_size(e.buckets) == 0 && e.packets && strstr(tables.out, "Duration: 0.000 secs"))
+        g_hash_table_insert(e.buckets, g_strdup("0.000000"),
+                            g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, e.packets, e.bytes));
+
+    /* tree=1: protocols exactly as frame.protocols. */
+    TsharkResult exact = run_report(capture, ",format=json,tree=1");
+    g_assert_cmpint(exact.status, ==, expected_status);
+    JsonNode *root = parse_json(exact.out);
+    JsonObject *cap = json_object_get_object_member(json_node_get_object(root), "capture");
+
+    g_assert_cmpuint(jint(cap, "packets"), ==, e.packets);
+    g_assert_cmpuint(jint(cap, "bytes"), ==, e.bytes);
+    if (e.packets) {
+        char *first = raw_member(exact.out, "first_time"), *last = raw_member(exact.out, "last_time");
+        char *want_first = epoch_str(e.first_ns), *want_last = epoch_str(e.last_ns);
+        g_assert_cmpstr(first, ==, want_first);
+        g_assert_cmpstr(last, ==, want_last);
+        g_free(first);
+        g_free(last);
+        g_free(want_first);
+        g_free(want_last);
+    }
+    check_conversations(&e, jarray(root, "conversations"));
+    check_hosts(&e, jarray(root, "hosts"));
+    check_protocols(&e, jarray(root, "protocols"));
+    check_bandwidth(e.buckets, json_object_get_object_member(json_node_get_object(root), "bandwidth"));
+
+    /* Without the tree every table but the protocols is the same. */
+    TsharkResult fast = run_report(capture, ",format=json");
+    g_assert_cmpint(fast.status, ==, expected_status);
+    JsonNode *fast_root = parse_json(fast.out);
+    check_conversations(&e, jarray(fast_root, "conversations"));
+    check_hosts(&e, jarray(fast_root, "hosts"));
+    check_bandwidth(e.buckets, json_object_get_object_member(json_node_get_object(fast_root), "bandwidth"));
+    JsonObject *fast_cap = json_object_get_object_member(json_node_get_object(fast_root), "capture");
+    g_assert_cmpuint(jint(fast_cap, "packets"), ==, e.packets);
+
+    json_node_unref(root);
+    json_node_unref(fast_root);
+    tshark_result_clear(&tables);
+    tshark_result_clear(&fields);
+    tshark_result_clear(&exact);
+    tshark_result_clear(&fast);
+    expected_clear(&e);
+}
+
+/* ---- options, filters, exports -------------------------------------------- */
+
+static const char *
+bundled(const char *name)
+{
+    char *path = g_build_filename(source_dir, "captures", name, NULL);
+    const char *copy = tshark_capture(path);
+
+    g_free(path);
+    return copy;
+}
+
+static void
+assert_rejected(const char *z, const char *message)
+{
+    char *out = tshark_scratch_dir("rejected");
+    char *arg = g_strdup_printf("%s,out=%s", z, out);
+    const char *argv[] = { "-q", "-r", bundled("tunnel_6in4.pcap"), "-z", z, NULL };
+    const char *argv_out[] = { "-q", "-r", bundled("tunnel_6in4.pcap"), "-z", arg, NULL };
+    TsharkResult r = tshark_run(argv);
+
+    g_assert_cmpint(r.status, !=, 0);
+    g_assert_nonnull(strstr(r.err, message));
+    g_assert_cmpstr(r.out, ==, "");
+    tshark_result_clear(&r);
+
+    /* ...and nothing is written where out= points. */
+    r = tshark_run(argv_out);
+    g_assert_cmpint(r.status, !=, 0);
+    GDir *dir = g_dir_open(out, 0, NULL);
+    g_assert_null(g_dir_read_name(dir));
+    g_dir_close(dir);
+    tshark_result_clear(&r);
+    g_free(arg);
+    g_free(out);
+}
+
+static void
+test_bad_options(void)
+{
+    assert_rejected("trafan,stat,formt=json", "unknown option \"formt\"");
+    assert_rejected("trafan,stat,format=xml", "invalid value \"xml\" for option format");
+    assert_rejected("trafan,stat,interval=0", "invalid value \"0\" for option interval");
+    assert_rejected("trafan,stat,interval=1.5s", "for option interval");
+    assert_rejected("trafan,stat,top=-1", "for option top");
+    assert_rejected("trafan,stat,max_hosts=0", "for option max_hosts");
+    assert_rejected("trafan,statx", "trailing \"x\"");
+    assert_rejected("trafan,stat,ip.src==", "bad filter");
+    assert_rejected("trafan,stat,nosuchproto", "bad filter");
+}
+
+/* The filter restricts everything, like -z conv,ip,FILTER does. */
+static void
+test_filter(void)
+{
+    const char *capture = bundled("tunnel_6in4.pcap");
+    const char *tables_argv[] = { "-q", "-r", capture, "-z", "conv,ip,tcp", "-z", "conv,ipv6,tcp",
+                                  "-z", "endpoints,ip,tcp", "-z", "endpoints,ipv6,tcp", "-z", "io,stat,1,tcp", NULL };
+    const char *fields_argv[] = { "-r", capture, "-Y", "tcp", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+                                  "-e", "frame.len", "-e", "frame.time_epoch", "-e", "frame.protocols",
+                                  "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
+                                  "-e", "icmp.type", "-e", "icmpv6.type", NULL };
+    TsharkResult tables = tshark_run(tables_argv), fields = tshark_run(fields_argv);
+    TsharkResult r = run_report(capture, ",format=json,tcp");
+    Expected e;
+
+    expected_init(&e);
+    parse_tables(&e, tables.out);
+    parse_fields(&e, fields.out);
+    g_assert_cmpint(r.status, ==, 0);
+    JsonNode *root = parse_json(r.out);
+    JsonObject *cap = json_object_get_object_member(json_node_get_object(root), "capture");
+    g_assert_cmpuint(e.packets, >, 0);
+    g_assert_cmpuint(e.packets, <, 127);    /* the filter did restrict */
+    g_assert_cmpuint(jint(cap, "packets"), ==, e.packets);
+    g_assert_cmpstr(json_object_get_string_member(cap, "filter"), ==, "tcp");
+    check_conversations(&e, jarray(root, "conversations"));
+    check_hosts(&e, jarray(root, "hosts"));
+    check_bandwidth(e.buckets, json_object_get_object_member(json_node_get_object(root), "bandwidth"));
+    json_node_unref(root);
+    expected_clear(&e);
+    tshark_result_clear(&r);
+    tshark_result_clear(&tables);
+    tshark_result_clear(&fields);
+}
+
+/* Sub-second intervals equal -z io,stat,0.25. */
+static void
+test_interval(void)
+{
+    const char *capture = bundled("tunnel_teredo.pcap");
+    const char *argv[] = { "-q", "-r", capture, "-z", "io,stat,0.25", NULL };
+    TsharkResult io = tshark_run(argv), r = run_report(capture, ",format=json,interval=0.25");
+    Expected e;
+
+    expected_init(&e);
+    parse_tables(&e, io.out);
+    JsonNode *root = parse_json(r.out);
+    JsonObject *bw = json_object_get_object_member(json_node_get_object(root), "bandwidth");
+    g_assert_cmpfloat(json_object_get_double_member(bw, "interval"), ==, 0.25);
+    g_assert_cmpuint(g_hash_table_size(e.buckets), >, 3);
+    check_bandwidth(e.buckets, bw);
+    json_node_unref(root);
+    expected_clear(&e);
+    tshark_result_clear(&io);
+    tshark_result_clear(&r);
+}
+
+static char *
+read_file(const char *dir, const char *name)
+{
+    char *path = g_build_filename(dir, name, NULL), *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_free(path);
+    return text;
+}
+
+/* out=DIR: every export, complete, and consistent with stdout. */
+static void
+test_exports(void)
+{
+    static const char *const files[] = { "conversations.csv", "hosts.csv", "protocols.csv", "bandwidth.csv",
+                                         "flags.csv", "report.json", "graph.dot" };
+    char *dir = tshark_scratch_dir("exports");
+    char *options = g_strdup_printf(",format=json,out=%s", dir);
+    TsharkResult r = run_report(bundled("tunnel_6in4.pcap"), options);
+
+    g_assert_cmpint(r.status, ==, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+        char *text = read_file(dir, files[i]);
+        g_assert_cmpuint(strlen(text), >, 0);
+        g_free(text);
+    }
+    char *json = read_file(dir, "report.json");
+    g_assert_cmpstr(json, ==, r.out);
+
+    /* One CSV row per conversation and host, as in the JSON. */
+    JsonNode *root = parse_json(json);
+    char *convs = read_file(dir, "conversations.csv"), *hosts = read_file(dir, "hosts.csv");
+    char **conv_lines = g_strsplit(g_strstrip(convs), "\n", -1), **host_lines = g_strsplit(g_strstrip(hosts), "\n", -1);
+    g_assert_cmpuint(g_strv_length(conv_lines) - 1, ==, json_array_get_length(jarray(root, "conversations")));
+    g_assert_cmpuint(g_strv_length(host_lines) - 1, ==, json_array_get_length(jarray(root, "hosts")));
+
+    /* graph.dot: one node per host, one edge per conversation, every ID quoted. */
+    char *dot = read_file(dir, "graph.dot");
+    guint edges = 0, nodes = 0;
+    char **lines = g_strsplit(dot, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "  \""))
+            (strstr(*l, "\" -- \"") ? edges++ : nodes++);
+    }
+    g_assert_true(g_str_has_prefix(dot, "graph \"trafan\" {"));
+    g_assert_cmpuint(nodes, ==, json_array_get_length(jarray(root, "hosts")));
+    g_assert_cmpuint(edges, ==, json_array_get_length(jarray(root, "conversations")));
+    g_assert_nonnull(strstr(dot, "\"2001:470:1f16:13f::2\" ["));
+
+    /* No temporary file is left behind. */
+    GDir *d = g_dir_open(dir, 0, NULL);
+    guint count = 0;
+    while (g_dir_read_name(d))
+        count++;
+    g_dir_close(d);
+    g_assert_cmpuint(count, ==, G_N_ELEMENTS(files));
+
+    g_strfreev(lines);
+    g_strfreev(conv_lines);
+    g_strfreev(host_lines);
+    g_free(dot);
+    g_free(convs);
+    g_free(hosts);
+    g_free(json);
+    json_node_unref(root);
+    tshark_result_clear(&r);
+    g_free(options);
+    g_free(dir);
+}
+
+/* The text report: tshark's framing, raw integers, top=N. */
+static void
+test_text_report(void)
+{
+    TsharkResult r = run_report(bundled("tunnel_6in4.pcap"), ",top=2");
+
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_true(g_str_has_prefix(r.out, "===================="));
+    g_assert_nonnull(strstr(r.out, "Packets: 127"));
+    g_assert_nonnull(strstr(r.out, "Conversations, IPv4 and IPv6 ("));
+    g_assert_nonnull(strstr(r.out, ", top 2):"));
+    g_assert_nonnull(strstr(r.out, "more rows; top=0 shows all"));
+    g_assert_null(strstr(r.out, " kB"));
+    tshark_result_clear(&r);
+}
+
+static void
+test_empty_capture(void)
+{
+    TsharkResult r = run_report(bundled("edge_empty.pcap"), ",format=json");
+    g_assert_cmpint(r.status, ==, 0);
+    JsonNode *root = parse_json(r.out);
+    JsonObject *cap = json_object_get_object_member(json_node_get_object(root), "capture");
+    g_assert_cmpuint(jint(cap, "packets"), ==, 0);
+    g_assert_cmpuint(json_array_get_length(jarray(root, "conversations")), ==, 0);
+    g_assert_cmpuint(json_array_get_length(jarray(root, "flags")), ==, 0);
+    json_node_unref(root);
+    tshark_result_clear(&r);
+}
+
+/* max_hosts: later hosts fold into "other IPv4"/"other IPv6", and the
+ * report says so; totals stay exact. */
+static void
+test_host_cap(void)
+{
+    const char *capture = bundled("tunnel_6in4.pcap");
+    TsharkResult all = run_report(capture, ",format=json"), capped = run_report(capture, ",format=json,max_hosts=3");
+    JsonNode *a = parse_json(all.out), *c = parse_json(capped.out);
+    JsonObject *ccap = json_object_get_object_member(json_node_get_object(c), "capture");
+    JsonArray *hosts = jarray(c, "hosts");
+    guint64 tx_all = 0, tx_capped = 0;
+
+    g_assert_cmpuint(jint(ccap, "hosts_aggregated"), >, 0);
+    g_assert_cmpuint(json_array_get_length(hosts), <=, 3 + 2);
+    for (guint i = 0; i < json_array_get_length(jarray(a, "hosts")); i++)
+        tx_all += jint(json_array_get_object_element(jarray(a, "hosts"), i), "tx_packets");
+    for (guint i = 0; i < json_array_get_length(hosts); i++)
+        tx_capped += jint(json_array_get_object_element(hosts, i), "tx_packets");
+    g_assert_cmpuint(tx_capped, ==, tx_all);
+
+    TsharkResult text = run_report(capture, ",max_hosts=3");
+    g_assert_nonnull(strstr(text.out, "Host limit max_hosts=3 reached"));
+    json_node_unref(a);
+    json_node_unref(c);
+    tshark_result_clear(&all);
+    tshark_result_clear(&capped);
+    tshark_result_clear(&text);
+}
+
+static void
+test_plugin_loaded(void)
+{
+    const char *argv[] = { "-G", "plugins", NULL };
+    TsharkResult r = tshark_run(argv);
+
+    g_assert_nonnull(strstr(r.out, "trafan.so"));
+    tshark_result_clear(&r);
+}
+
+int
+main(int argc, char **argv)
+{
+    char *why = NULL;
+    int status;
+
+    g_test_init(&argc, &argv, NULL);
+    if (!tshark_setup(TRAFAN_PLUGIN_PATH, TRAFAN_WIRESHARK_VERSION, &why)) {
+        g_test_skip(why);
+        return 77;
+    }
+
+    g_test_add_func("/tshark/plugin-loaded", test_plugin_loaded);
+    g_test_add_func("/tshark/bad-options", test_bad_options);
+    g_test_add_func("/tshark/filter", test_filter);
+    g_test_add_func("/tshark/interval", test_interval);
+    g_test_add_func("/tshark/exports", test_exports);
+    g_test_add_func("/tshark/text-report", test_text_report);
+    g_test_add_func("/tshark/empty-capture", test_empty_capture);
+    g_test_add_func("/tshark/host-cap", test_host_cap);
+
+    GPtrArray *captures = tshark_capture_files(source_dir);
+    for (guint i = 0; i < captures->len; i++) {
+        const char *path = g_ptr_array_index(captures, i);
+        char *base = g_path_get_basename(path);
+        char *name = g_strdup_printf("/tshark/capture/%s%s", strstr(path, "shared") ? "shared/" : "", base);
+        g_test_add_data_func(name, path, test_capture);
+        g_free(base);
+        g_free(name);
+    }
+
+    status = g_test_run();
+    g_ptr_array_unref(captures);
+    tshark_teardown();
+    return status;
+}
