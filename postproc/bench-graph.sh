@@ -53,6 +53,7 @@ print(('>' if a[0] == '>' else '') + '%.0fx' % (float(a.lstrip('>')) / b) if a[0
 
 echo "trafan-graph: $tool"
 echo "circo: $(command -v circo) ($(dot -V 2>&1))"
+echo "load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine slows every figure)"
 echo
 echo "== ring (SVG, every host drawn) against circo -Tsvg on the same graph.dot =="
 printf '%8s %8s %12s %12s %10s\n' hosts edges trafan-graph circo speed-up
