@@ -14,8 +14,31 @@
 const char *
 trafan_run_options_usage(void)
 {
-    return "format=text|json|csv, top=N (0 = all), interval=SECONDS (0.000001 to 86400), "
-           "out=DIR, max_hosts=N, live=SECONDS, tree=0|1";
+    static char *usage;
+
+    if (!usage) {
+        GString *s = g_string_new("format=text|json|csv, top=N (0 = all), interval=SECONDS (0.000001 to 86400), "
+                                  "out=DIR, max_hosts=N, live=SECONDS, tree=0|1; detection: ");
+        guint n;
+        const TrafanDetectOption *options = trafan_detect_options(&n);
+
+        for (guint i = 0; i < n; i++)
+            g_string_append_printf(s, "%s%s=", i ? ", " : "", options[i].name);
+        usage = g_string_free(s, FALSE);
+    }
+    return usage;
+}
+
+static gboolean
+is_detect_option(const char *name)
+{
+    guint n;
+    const TrafanDetectOption *options = trafan_detect_options(&n);
+
+    for (guint i = 0; i < n; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return TRUE;
+    return FALSE;
 }
 
 void
@@ -23,6 +46,7 @@ trafan_run_options_init(TrafanRunOptions *opts)
 {
     memset(opts, 0, sizeof *opts);
     trafan_config_init(&opts->stats);
+    trafan_detect_config_init(&opts->detect);
     opts->format = TRAFAN_FORMAT_TEXT;
     opts->top = TRAFAN_DEFAULT_TOP;
 }
@@ -32,6 +56,7 @@ trafan_run_options_clear(TrafanRunOptions *opts)
 {
     g_clear_pointer(&opts->out_dir, g_free);
     g_clear_pointer(&opts->filter, g_free);
+    trafan_detect_config_clear(&opts->detect);
 }
 
 /* Digits only, no sign, no locale: "42". */
@@ -125,6 +150,8 @@ set_option(TrafanRunOptions *opts, const char *name, const char *value, GError *
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             return bad_value(error, name, value, "0 or 1");
         opts->protocol_tree = value[0] == '1';
+    } else if (is_detect_option(name)) {
+        return trafan_detect_config_set(&opts->detect, name, value, error);
     } else {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
                     "unknown option \"%s\"; valid options: %s", name, trafan_run_options_usage());

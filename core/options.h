@@ -7,6 +7,7 @@
 
 #include "stats.h"
 #include "report.h"
+#include "detect.h"
 
 G_BEGIN_DECLS
 
@@ -20,12 +21,14 @@ typedef struct {
     guint        live_seconds;  /* status line every N s of capture time; 0 = off */
     gboolean     protocol_tree; /* dissect with a protocol tree: see README, "Protocols" */
     char        *filter;        /* display filter, or NULL */
+    TrafanDetectConfig detect;  /* thresholds: preferences, then -z options */
 } TrafanRunOptions;
 
 void     trafan_run_options_init(TrafanRunOptions *opts);
 void     trafan_run_options_clear(TrafanRunOptions *opts);
 
 /* Parse what follows "trafan,stat" in a -z argument: "" or ",opt=val,...[,FILTER]".
+ * Detection options (core/detect.h) are accepted by name as well.
  * The filter is everything from the first element that is not an option
  * (it may contain commas).  An element shaped like an option (word=value,
  * not ==) must be a known option.  Errors name the problem and list the

@@ -1,8 +1,10 @@
 /* cli.c — `tshark -z trafan,stat[,option=value...][,FILTER]`.
  *
  * Life cycle as in ui/cli/tap-protohierstat.c: init parses the argument and
- * registers the listeners, packet accumulates, draw prints the report (and
- * writes the out= files) once at the end of the capture.
+ * registers the listeners, packet accumulates statistics and detection,
+ * draw prints the report (and writes the out= files) at the end.  During a
+ * live capture each new flag is printed on stderr at once, and live=N
+ * prints a status line every N seconds of capture time.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +17,7 @@
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
 
+#include "detect.h"
 #include "options.h"
 #include "report.h"
 #include "stats.h"
@@ -22,11 +25,64 @@
 #include "trafan-plugin.h"
 
 #define CLI_PREFIX "trafan,stat"
+#define NS_PER_S G_GINT64_CONSTANT(1000000000)
 
 typedef struct {
     TrafanRunOptions opts;
     TrafanStats     *stats;
+    TrafanDetector  *detector;
+    gint64           next_poll_ns;  /* capture time of the next flag poll */
+    gint64           next_status_ns;
+    guint64          status_bytes;  /* bytes since the last status line */
 } CliRun;
+
+static void
+print_new_flags(CliRun *run)
+{
+    GPtrArray *fresh = trafan_detector_take_new(run->detector);
+
+    for (guint i = 0; i < fresh->len; i++) {
+        const TrafanFlag *f = g_ptr_array_index(fresh, i);
+        char host[TRAFAN_ADDRSTRLEN];
+
+        fprintf(stderr, "trafan: flag %s %s %s: %s\n", f->rule, trafan_role_name(f->role),
+                trafan_address_to_str(&f->host, host), f->summary ? f->summary : "");
+    }
+    if (fresh->len)
+        fflush(stderr);
+}
+
+/* The busiest sender of the capture so far, for the status line. */
+static const TrafanHost *
+top_talker(const TrafanStats *stats)
+{
+    const TrafanHost *top = NULL;
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, stats->hosts);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const TrafanHost *h = value;
+        if (!top || h->tx_bytes > top->tx_bytes)
+            top = h;
+    }
+    return top;
+}
+
+static void
+print_status(CliRun *run, gint64 now_ns)
+{
+    const TrafanHost *top = top_talker(run->stats);
+    char host[TRAFAN_ADDRSTRLEN] = "-";
+
+    if (top)
+        trafan_address_to_str(&top->address, host);
+    fprintf(stderr, "trafan: t=%" G_GINT64_FORMAT " s packets=%" G_GUINT64_FORMAT " bytes/s=%" G_GUINT64_FORMAT
+            " top=%s open_flags=%u\n", (now_ns - run->stats->ref_ns) / NS_PER_S, run->stats->packets,
+            run->status_bytes / run->opts.live_seconds, host, trafan_detector_open_flags(run->detector));
+    fflush(stderr);
+    run->status_bytes = 0;
+}
 
 static void
 cli_packet(const TrafanPacket *pkt, gpointer data)
@@ -34,25 +90,60 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
     CliRun *run = data;
 
     trafan_stats_add(run->stats, pkt);
+    trafan_detector_add(run->detector, pkt);
+    run->status_bytes += pkt->frame_len;
+
+    /* Flags are decided when a window closes: poll once per capture second. */
+    if (pkt->abs_ns >= run->next_poll_ns) {
+        run->next_poll_ns = pkt->abs_ns + NS_PER_S;
+        print_new_flags(run);
+    }
+    if (run->opts.live_seconds) {
+        gint64 period = (gint64)run->opts.live_seconds * NS_PER_S;
+        if (run->next_status_ns == 0)
+            run->next_status_ns = pkt->abs_ns + period;
+        else if (pkt->abs_ns >= run->next_status_ns) {
+            print_status(run, pkt->abs_ns);
+            run->next_status_ns = pkt->abs_ns + period;
+        }
+    }
+}
+
+static void
+start_accumulators(CliRun *run)
+{
+    run->stats = trafan_stats_new(&run->opts.stats);
+    run->detector = trafan_detector_new(&run->opts.detect);
+    run->next_poll_ns = G_MININT64;
+    run->next_status_ns = 0;
+    run->status_bytes = 0;
+}
+
+static void
+stop_accumulators(CliRun *run)
+{
+    g_clear_pointer(&run->stats, trafan_stats_free);
+    g_clear_pointer(&run->detector, trafan_detector_free);
 }
 
 static void
 cli_reset(gpointer data)
 {
-    CliRun *run = data;
-
-    trafan_stats_free(run->stats);
-    run->stats = trafan_stats_new(&run->opts.stats);
+    stop_accumulators(data);
+    start_accumulators(data);
 }
 
 static void
 cli_draw(gpointer data)
 {
     CliRun *run = data;
-    TrafanReportOptions report = { run->opts.top, run->opts.filter, NULL };
     GError *error = NULL;
 
+    const GPtrArray *flags = trafan_detector_finish(run->detector);
+    print_new_flags(run);
     trafan_stats_finish(run->stats);
+
+    TrafanReportOptions report = { run->opts.top, run->opts.filter, flags };
     GString *out = trafan_report(run->stats, &report, run->opts.format);
     fwrite(out->str, 1, out->len, stdout);
     fflush(stdout);
@@ -70,7 +161,7 @@ cli_finish(gpointer data)
 {
     CliRun *run = data;
 
-    trafan_stats_free(run->stats);
+    stop_accumulators(run);
     trafan_run_options_clear(&run->opts);
     g_free(run);
 }
@@ -78,9 +169,7 @@ cli_finish(gpointer data)
 static G_NORETURN void
 cli_fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "tshark: invalid -z " CLI_PREFIX " argument: %s%s%s\n"
-            "  usage: -z " CLI_PREFIX "[,option=value...][,FILTER]; options: %s\n",
-            what, detail ? ": " : "", detail ? detail : "", trafan_run_options_usage());
+    fprintf(stderr, "tshark: trafan: %s%s%s\n", what, detail ? ": " : "", detail ? g_strstrip((char *)detail) : "");
     exit(1);
 }
 
@@ -94,12 +183,14 @@ cli_init(const char *arg, void *userdata _U_)
     char *failure = NULL;
 
     trafan_run_options_init(&run->opts);
+    if (!trafan_prefs_apply(&run->opts.detect, &error))
+        cli_fail("invalid preference", error->message);
     if (!trafan_run_options_parse(&run->opts, arg + strlen(CLI_PREFIX), &error))
-        cli_fail(error->message, NULL);
-    run->stats = trafan_stats_new(&run->opts.stats);
+        cli_fail("invalid -z " CLI_PREFIX " argument", error->message);
+    start_accumulators(run);
 
     if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
-        cli_fail("bad filter", failure);
+        cli_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
 }
 
 void

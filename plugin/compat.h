@@ -12,4 +12,12 @@
     (WIRESHARK_VERSION_MAJOR > (major) || \
      (WIRESHARK_VERSION_MAJOR == (major) && WIRESHARK_VERSION_MINOR >= (minor)))
 
+/* Boolean preferences point at a gboolean in 4.0 and at a bool later. */
+#if TRAFAN_WS_AT_LEAST(4, 2)
+#include <stdbool.h>
+typedef bool trafan_pref_bool;
+#else
+typedef gboolean trafan_pref_bool;
+#endif
+
 #endif

@@ -19,6 +19,7 @@ WS_DLL_PUBLIC void plugin_register(void);
 static void
 register_surfaces(void)
 {
+    trafan_prefs_register();
     trafan_cli_register();
 }
 

@@ -5,6 +5,12 @@
 #ifndef TRAFAN_PLUGIN_H
 #define TRAFAN_PLUGIN_H
 
-void trafan_cli_register(void);     /* cli.c: tshark -z trafan,stat */
+#include <glib.h>
+#include "detect.h"
+
+void     trafan_cli_register(void);     /* cli.c: tshark -z trafan,stat */
+void     trafan_prefs_register(void);   /* prefs.c: module "trafan" */
+/* The preferences the user changed, onto a detection config. */
+gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
 
 #endif
