@@ -1,0 +1,28 @@
+# Shared by demo.sh and test.sh: install what is missing, configure, build.
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${TRAFAN_BUILD_DIR:-$top/build}
+
+say() { printf '+ %s\n' "$*" >&2; }
+
+# Install the Debian packages that are not installed yet (sudo unless root).
+install_missing_packages() {
+    local missing=() pkg sudo=""
+    while read -r pkg; do
+        case $pkg in ''|'#'*) continue ;; esac
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done < "$top/scripts/debian-packages.txt"
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    say "installing ${missing[*]}"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configure and build into $build with the given extra cmake arguments.
+build_project() {
+    say "cmake -S $top -B $build $*"
+    cmake -S "$top" -B "$build" "$@" >/dev/null
+    cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
+}
