@@ -50,7 +50,7 @@ set -euo pipefail
 BASE_PACKAGES=(
   ca-certificates cmake gcc make pkg-config
   libglib2.0-dev libwireshark-dev wireshark-dev tshark
-  libgraphviz-dev graphviz
+  libgraphviz-dev graphviz libjson-glib-dev
   util-linux git
 )
 
