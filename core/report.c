@@ -448,6 +448,42 @@ flags_table(const TrafanStats *stats, const GPtrArray *flags)
 
 /* ---- text ------------------------------------------------------------------ */
 
+static int
+compare_bytes_column_desc(gconstpointer pa, gconstpointer pb)
+{
+    GPtrArray *a = *(GPtrArray *const *)pa, *b = *(GPtrArray *const *)pb;
+    guint64 x = g_ascii_strtoull(g_ptr_array_index(a, 2), NULL, 10);
+    guint64 y = g_ascii_strtoull(g_ptr_array_index(b, 2), NULL, 10);
+
+    return x != y ? (x > y ? -1 : 1) : 0;
+}
+
+/* Keep the `top` rows with most bytes (column 2) of a time-ordered table,
+ * still in time order, so that a long capture shows its busy moments. */
+static Table *
+busiest_first_cut(Table *t, guint top)
+{
+    if (!top || t->rows->len <= top)
+        return t;
+
+    GPtrArray *by_bytes = g_ptr_array_copy(t->rows, NULL, NULL);
+    GHashTable *keep = g_hash_table_new(NULL, NULL);
+    GPtrArray *kept = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+
+    g_ptr_array_set_free_func(by_bytes, NULL);     /* the copy took the rows' free function */
+    g_ptr_array_sort(by_bytes, compare_bytes_column_desc);
+    for (guint i = 0; i < top; i++)
+        g_hash_table_add(keep, g_ptr_array_index(by_bytes, i));
+    for (guint i = 0; i < t->rows->len; i++)
+        if (g_hash_table_contains(keep, g_ptr_array_index(t->rows, i)))
+            g_ptr_array_add(kept, g_ptr_array_ref(g_ptr_array_index(t->rows, i)));
+    g_ptr_array_unref(t->rows);
+    t->rows = kept;
+    g_ptr_array_unref(by_bytes);
+    g_hash_table_destroy(keep);
+    return t;
+}
+
 static guint64
 aggregated_hosts(const TrafanStats *stats)
 {
@@ -504,8 +540,9 @@ trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
     text_section(out, "Conversations, IPv4 and IPv6", conversations_table(stats), opts->top);
     text_section(out, "Hosts", hosts_table(stats), opts->top);
     text_section(out, "Protocols (highest layer)", protocols_table(stats), opts->top);
-    char *title = g_strdup_printf("Bandwidth per %s s interval from the first packet, empty intervals omitted", interval);
-    text_section(out, title, bandwidth_table(stats), 0);
+    char *title = g_strdup_printf("Bandwidth per %s s interval from the first packet, empty intervals omitted%s",
+                                  interval, opts->top ? ", busiest in time order" : "");
+    text_section(out, title, busiest_first_cut(bandwidth_table(stats), opts->top), opts->top);
     g_free(title);
     g_string_append(out, RULE);
 
@@ -785,6 +822,21 @@ dot_edge_flag(const TrafanConversation *c, const GPtrArray *flags)
     return NULL;
 }
 
+/* Seconds without trailing zeros: "300", "0.5". */
+static char *
+short_seconds_str(gint64 ns)
+{
+    char *s = seconds_str(ns), *end = s + strlen(s) - 1;
+
+    while (*end == '0')
+        *end-- = '\0';
+    if (*end == '.')
+        *end = '\0';
+    return s;
+}
+
+/* "port_scan: threshold 15 in 300 s; beacon: threshold 10": one entry per
+ * rule and threshold that fired. */
 static char *
 rules_fired(const GPtrArray *flags)
 {
@@ -792,8 +844,9 @@ rules_fired(const GPtrArray *flags)
 
     for (guint i = 0; flags && i < flags->len; i++) {
         const TrafanFlag *f = g_ptr_array_index(flags, i);
-        char *threshold = number_str(f->threshold), *window = seconds_str(f->window_ns);
-        char *item = g_strdup_printf("%s: threshold %s in %s s", f->rule, threshold, window);
+        char *threshold = number_str(f->threshold), *window = short_seconds_str(f->window_ns);
+        char *item = f->window_ns ? g_strdup_printf("%s: threshold %s in %s s", f->rule, threshold, window)
+                                  : g_strdup_printf("%s: threshold %s", f->rule, threshold);
         if (!strstr(s->str, item))
             g_string_append_printf(s, "%s%s", s->len ? "; " : "", item);
         g_free(item);
