@@ -44,9 +44,10 @@
 
 set -euo pipefail
 
-# Packages needed to build and test trafan.  If .ci/run installs packages with
-# apt-get, those are added too (so the roots stay in step with CI); names that
-# do not exist in a release are skipped with a notice.
+# Packages needed to build and test trafan.  The packages CI installs
+# (scripts/debian-packages.txt, apt-get lines in .ci/run) are added too, so the
+# roots stay in step with CI; names that do not exist in a release are skipped
+# with a notice.
 BASE_PACKAGES=(
   ca-certificates cmake gcc make pkg-config
   libglib2.0-dev libwireshark-dev wireshark-dev tshark
@@ -106,10 +107,15 @@ find_mirror() {
 }
 MIRROR=${TRAFAN_MIRROR:-$(find_mirror)}
 
-# Package names from `apt-get install` commands in .ci/run (continuation lines
-# joined; options, variables and shell words dropped).
+# The packages CI installs: scripts/debian-packages.txt (one name a line, '#'
+# comments; .ci/run installs from it) and names given directly to
+# `apt-get install` in .ci/run (continuation lines joined; options, variables
+# and shell words dropped).
 ci_packages() {
-  local run=$SRCDIR/.ci/run
+  local list=$SRCDIR/scripts/debian-packages.txt run=$SRCDIR/.ci/run
+  if [[ -f $list ]]; then
+    sed 's/#.*//' "$list" | tr -s ' \t' '\n' | grep -E '^[a-z0-9][a-z0-9+.-]+$' || true
+  fi
   [[ -f $run ]] || return 0
   sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' "$run" |
     grep -E 'apt(-get)?[[:space:]](.*[[:space:]])?install[[:space:]]' |
