@@ -17,6 +17,7 @@
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
 
+#include "compat.h"
 #include "detect.h"
 #include "options.h"
 #include "report.h"
@@ -174,7 +175,7 @@ cli_fail(const char *what, const char *detail)
 }
 
 /* tshark hands us every -z argument that starts with CLI_PREFIX. */
-static void
+static trafan_stat_init_ret
 cli_init(const char *arg, void *userdata _U_)
 {
     static const TrafanTapCallbacks callbacks = { cli_packet, cli_reset, cli_draw, cli_finish };
@@ -191,6 +192,7 @@ cli_init(const char *arg, void *userdata _U_)
 
     if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
         cli_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
+    TRAFAN_STAT_INIT_RETURN(true);
 }
 
 void

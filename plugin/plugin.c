@@ -14,6 +14,7 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
+TRAFAN_PLUGIN_DESCRIBE(WS_PLUGIN_DESC_TAP_LISTENER)
 
 /* Called from register_all_tap_listeners(), once the dissectors exist. */
 static void

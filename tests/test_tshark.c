@@ -230,13 +230,16 @@ count_pairs(Expected *e, const char *srcs, const char *dsts, gboolean drop_last,
 }
 
 /* frame.time_epoch is seconds "." nanoseconds as Wireshark holds them, which
- * a corrupt record can leave above 10^9 ("...02.1882137472"): normalise. */
+ * a corrupt record can leave above 10^9: 4.0 prints "...02.1882137472", 4.4
+ * "...02.(1882137472 nanoseconds)".  Normalise. */
 static gint64
 epoch_ns(const char *text)
 {
-    const char *dot = strchr(text, '.');
+    const char *frac = strchr(text, '.');
 
-    return g_ascii_strtoll(text, NULL, 10) * 1000000000 + (dot ? g_ascii_strtoll(dot + 1, NULL, 10) : 0);
+    if (frac)
+        frac += strspn(frac, ".(");
+    return g_ascii_strtoll(text, NULL, 10) * 1000000000 + (frac ? g_ascii_strtoll(frac, NULL, 10) : 0);
 }
 
 static char *
@@ -740,6 +743,129 @@ test_host_cap(void)
     tshark_result_clear(&text);
 }
 
+/* ---- detection: labelled captures --------------------------------------- */
+
+typedef struct {
+    char      *capture;         /* path */
+    GPtrArray *expected;        /* "host rule role" */
+} DetectCase;
+
+static GPtrArray *detect_cases;
+
+/* Read a labels file (file, host, rule, role) for captures found in dirs. */
+static void
+add_detect_cases(const char *labels, const char *const *dirs)
+{
+    char *text = NULL;
+    GHashTable *cases = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!g_file_get_contents(labels, &text, NULL, NULL))
+        return;
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        char **f = g_strsplit(*l, "\t", -1);
+        if (g_strv_length(f) == 4 && **l != '#' && strcmp(f[0], "file") != 0) {
+            DetectCase *c = g_hash_table_lookup(cases, f[0]);
+            for (guint d = 0; !c && dirs[d]; d++) {
+                char *path = g_build_filename(dirs[d], f[0], NULL);
+                if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+                    c = g_new0(DetectCase, 1);
+                    c->capture = path;
+                    c->expected = g_ptr_array_new_with_free_func(g_free);
+                    g_hash_table_insert(cases, f[0], c);
+                    g_ptr_array_add(detect_cases, c);
+                    f[0] = NULL;    /* now the key */
+                } else {
+                    g_free(path);
+                }
+            }
+            if (c && *f[1])
+                g_ptr_array_add(c->expected, g_strdup_printf("%s %s %s", f[1], f[2], f[3]));
+        }
+        if (f[0] == NULL)
+            f[0] = g_strdup("");   /* keep g_strfreev's walk intact; the key was moved */
+        g_strfreev(f);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    g_hash_table_destroy(cases);
+}
+
+static gboolean
+has_string(GPtrArray *list, const char *s)
+{
+    for (guint i = 0; i < list->len; i++)
+        if (strcmp(g_ptr_array_index(list, i), s) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Every labelled flag is raised; every flag names a labelled host in its
+ * labelled role; every flag's filter selects packets of the capture. */
+static void
+test_detect_case(gconstpointer data)
+{
+    const DetectCase *c = data;
+    const char *capture = tshark_capture(c->capture);
+    TsharkResult r = run_report(capture, ",format=json");
+    GPtrArray *raised = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *hosts = g_ptr_array_new_with_free_func(g_free);
+
+    g_assert_cmpint(r.status, ==, capture_is_truncated(capture) ? 2 : 0);
+    JsonNode *root = parse_json(r.out);
+    JsonArray *flags = jarray(root, "flags");
+
+    for (guint i = 0; i < c->expected->len; i++) {
+        char **e = g_strsplit(g_ptr_array_index(c->expected, i), " ", 3);
+        g_ptr_array_add(hosts, g_strdup_printf("%s %s", e[0], e[2]));
+        g_strfreev(e);
+    }
+    for (guint i = 0; i < json_array_get_length(flags); i++) {
+        JsonObject *f = json_array_get_object_element(flags, i);
+        const char *host = json_object_get_string_member(f, "host"), *role = json_object_get_string_member(f, "role");
+        const char *filter = json_object_get_string_member(f, "filter");
+        char *host_role = g_strdup_printf("%s %s", host, role);
+
+        g_ptr_array_add(raised, g_strdup_printf("%s %s %s", host, json_object_get_string_member(f, "rule"), role));
+        if (!has_string(hosts, host_role))
+            g_error("%s: unexpected flag %s: %s", c->capture, (char *)g_ptr_array_index(raised, raised->len - 1),
+                    json_object_get_string_member(f, "summary"));
+        g_free(host_role);
+
+        /* The filter is valid and selects the offending packets. */
+        const char *argv[] = { "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
+        TsharkResult sel = tshark_run(argv);
+        g_assert_cmpint(sel.status, ==, capture_is_truncated(capture) ? 2 : 0);
+        g_assert_cmpuint(strlen(sel.out), >, 0);
+        tshark_result_clear(&sel);
+    }
+    for (guint i = 0; i < c->expected->len; i++)
+        if (!has_string(raised, g_ptr_array_index(c->expected, i)))
+            g_error("%s: missing flag %s", c->capture, (char *)g_ptr_array_index(c->expected, i));
+
+    json_node_unref(root);
+    g_ptr_array_unref(raised);
+    g_ptr_array_unref(hosts);
+    tshark_result_clear(&r);
+}
+
+/* gen-attacks writes one capture per scenario and their expected flags. */
+static void
+add_generated_cases(void)
+{
+    char *dir = tshark_scratch_dir("generated");
+    char *argv[] = { (char *)TRAFAN_GEN_ATTACKS, dir, NULL };
+    char *labels = g_build_filename(dir, "expected.tsv", NULL);
+    const char *dirs[] = { dir, NULL };
+    int status = -1;
+
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL) || status != 0)
+        g_error("gen-attacks failed");
+    add_detect_cases(labels, dirs);
+    g_free(labels);
+    g_free(dir);
+}
+
 static void
 test_plugin_loaded(void)
 {
@@ -777,6 +903,27 @@ main(int argc, char **argv)
         char *base = g_path_get_basename(path);
         char *name = g_strdup_printf("/tshark/capture/%s%s", strstr(path, "shared") ? "shared/" : "", base);
         g_test_add_data_func(name, path, test_capture);
+        g_free(base);
+        g_free(name);
+    }
+
+    detect_cases = g_ptr_array_new();
+    add_generated_cases();
+    {
+        char *labels = g_build_filename(source_dir, "tests", "labels.tsv", NULL);
+        char *bundled_dir = g_build_filename(source_dir, "captures", NULL);
+        char *shared_dir = g_build_filename(source_dir, "..", "shared", "captures", NULL);
+        const char *dirs[] = { bundled_dir, shared_dir, NULL };
+        add_detect_cases(labels, dirs);
+        g_free(labels);
+        g_free(bundled_dir);
+        g_free(shared_dir);
+    }
+    for (guint i = 0; i < detect_cases->len; i++) {
+        DetectCase *c = g_ptr_array_index(detect_cases, i);
+        char *base = g_path_get_basename(c->capture);
+        char *name = g_strdup_printf("/tshark/detect/%s", base);
+        g_test_add_data_func(name, c, test_detect_case);
         g_free(base);
         g_free(name);
     }
