@@ -839,6 +839,8 @@ struct TrafanDetector {
 
     GHashTable *body;           /* findings from windows other than the first */
     GHashTable *output;         /* everything: what flags show */
+    GHashTable *previews;       /* early alerts from open windows (peek) */
+    gboolean    peeking;        /* judging open windows for previews */
     GPtrArray  *fresh;          /* TrafanFlag * raised since take_new */
     GPtrArray  *fresh_out;
     GPtrArray  *sorted;         /* finish() result */
@@ -872,12 +874,28 @@ emit(TrafanDetector *d, GHashTable *findings, Verdict *v)
 
     if (v->role == TRAFAN_ROLE_SOURCE && allowlisted(d, &v->host))
         goto out;
+    if (d->peeking) {
+        /* An open window already over its threshold: alert now, once,
+         * without touching the state that merges. */
+        Key k = make_key(&v->host, NULL, (guint8)v->role, (guint16)v->rule);
+        if (g_hash_table_contains(d->output, &k))
+            goto out;
+        Finding *p = findings_get(d->previews, &v->host, v->role, v->rule, &created);
+        if (created) {
+            fold_verdict(p, v, cap);
+            p->flag = trafan_flag_new(&p->host, p->role, rule_names[p->rule]);
+            g_ptr_array_add(d->fresh, p->flag);
+        }
+        goto out;
+    }
     fold_verdict(findings_get(findings, &v->host, v->role, v->rule, NULL), v, cap);
     Finding *f = findings_get(d->output, &v->host, v->role, v->rule, &created);
     fold_verdict(f, v, cap);
     if (created) {
+        Key k = make_key(&v->host, NULL, (guint8)v->role, (guint16)v->rule);
         f->flag = trafan_flag_new(&f->host, f->role, rule_names[f->rule]);
-        g_ptr_array_add(d->fresh, f->flag);
+        if (!g_hash_table_contains(d->previews, &k))    /* not alerted early */
+            g_ptr_array_add(d->fresh, f->flag);
     }
 out:
     g_free(v->detail);
@@ -899,13 +917,19 @@ window_table(const Window *w)
 }
 
 static void
-window_judge(TrafanDetector *d, Window *w, GHashTable *table, gboolean head)
+window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *findings)
 {
     GHashTableIter it;
     gpointer k, agg;
     g_hash_table_iter_init(&it, table);
     while (g_hash_table_iter_next(&it, &k, &agg))
-        w->cls->judge(d, w, k, agg, head ? w->head_findings : d->body);
+        w->cls->judge(d, w, k, agg, findings);
+}
+
+static void
+window_judge(TrafanDetector *d, Window *w, GHashTable *table, gboolean head)
+{
+    window_judge_into(d, w, table, head ? w->head_findings : d->body);
 }
 
 /* Judge the open window; the first one is kept (merge may extend it). */
@@ -1532,6 +1556,7 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
     d->beacons = g_hash_table_new_full(key_hash, key_equal, g_free, g_free);
     d->body = findings_new();
     d->output = findings_new();
+    d->previews = findings_new();
     d->fresh = g_ptr_array_new();
     d->fresh_out = g_ptr_array_new();
     return d;
@@ -1558,6 +1583,7 @@ trafan_detector_free(TrafanDetector *d)
     g_hash_table_unref(d->beacons);
     g_hash_table_unref(d->body);
     g_hash_table_unref(d->output);
+    g_hash_table_unref(d->previews);
     g_ptr_array_unref(d->fresh);
     g_ptr_array_unref(d->fresh_out);
     if (d->sorted)
@@ -2129,6 +2155,23 @@ finding_publish(const TrafanDetector *d, Finding *f)
     (void)d;
 }
 
+void
+trafan_detector_peek(TrafanDetector *d)
+{
+    d->peeking = TRUE;
+    for (guint r = 0; r < N_WIN; r++) {
+        for (guint ph = 0; ph < 2; ph++) {
+            Window *w = &d->win[r][ph];
+            if (w->index == NO_INDEX)
+                continue;
+            GHashTable *scratch = findings_new();
+            window_judge_into(d, w, w->open, scratch);
+            g_hash_table_unref(scratch);
+        }
+    }
+    d->peeking = FALSE;
+}
+
 GPtrArray *
 trafan_detector_take_new(TrafanDetector *d)
 {
@@ -2136,6 +2179,9 @@ trafan_detector_take_new(TrafanDetector *d)
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, d->output);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        finding_publish(d, v);
+    g_hash_table_iter_init(&it, d->previews);
     while (g_hash_table_iter_next(&it, NULL, &v))
         finding_publish(d, v);
     for (guint i = 0; i < d->fresh->len; i++)
@@ -2188,7 +2234,14 @@ trafan_detector_finish(TrafanDetector *d)
 guint
 trafan_detector_open_flags(const TrafanDetector *d)
 {
-    return g_hash_table_size(d->output);
+    guint n = g_hash_table_size(d->output);
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, d->previews);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        n += !g_hash_table_contains(d->output, key);
+    return n;
 }
 
 /* ------------------------------------------------------------------ */

@@ -94,9 +94,11 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
     trafan_detector_add(run->detector, pkt);
     run->status_bytes += pkt->frame_len;
 
-    /* Flags are decided when a window closes: poll once per capture second. */
+    /* Alert as soon as an open window crosses its threshold; checked once
+     * per second of capture time. */
     if (pkt->abs_ns >= run->next_poll_ns) {
         run->next_poll_ns = pkt->abs_ns + NS_PER_S;
+        trafan_detector_peek(run->detector);
         print_new_flags(run);
     }
     if (run->opts.live_seconds) {

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 
 #include "tshark-run.h"
@@ -866,6 +870,60 @@ add_generated_cases(void)
     g_free(dir);
 }
 
+/* ---- live capture on the loopback interface ------------------------------ */
+
+/* A bounded UDP port scan between two loopback addresses: 40 datagrams to
+ * closed ports of 127.0.0.3, 50 ms apart; Linux answers each with ICMP port
+ * unreachable. */
+static gpointer
+loopback_scan(gpointer unused)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET };
+
+    inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
+    inet_pton(AF_INET, "127.0.0.3", &to.sin_addr);
+    g_usleep(2 * G_USEC_PER_SEC);     /* let the capture start */
+    bind(fd, (struct sockaddr *)&from, sizeof from);
+    for (int port = 20000; port < 20040; port++) {
+        to.sin_port = htons((guint16)port);
+        sendto(fd, "probe", 5, 0, (struct sockaddr *)&to, sizeof to);
+        g_usleep(50000);
+    }
+    close(fd);
+    return NULL;
+}
+
+/* The flag is printed on stderr while the capture runs, long before it
+ * ends; live=1 prints status lines; the report comes at the end. */
+static void
+test_live_capture(void)
+{
+    const char *argv[] = { "-q", "-i", "lo", "-a", "duration:8", "-f", "host 127.0.0.3",
+                           "-z", "trafan,stat,live=1,format=json", NULL };
+    GThread *scan = g_thread_new("scan", loopback_scan, NULL);
+    gint64 started = g_get_monotonic_time();
+    TsharkResult r = tshark_run_capture(argv);
+
+    g_thread_join(scan);
+    if (r.status != 0 && (strstr(r.err, "ermission") || strstr(r.err, "don't have")))
+        g_test_skip("this user cannot capture on lo");
+    else {
+        g_assert_cmpint(r.status, ==, 0);
+        const char *alert = strstr(r.err, "trafan: flag port_scan source 127.0.0.2");
+        const char *end = strstr(r.err, "packets captured");
+        g_assert_nonnull(alert);
+        g_assert_nonnull(end);
+        g_assert_true(alert < end);
+        g_assert_nonnull(strstr(r.err, "trafan: t="));
+        g_assert_cmpint(g_get_monotonic_time() - started, <, 30 * G_USEC_PER_SEC);
+        JsonNode *root = parse_json(r.out);
+        g_assert_cmpuint(json_array_get_length(jarray(root, "flags")), >=, 1);
+        json_node_unref(root);
+    }
+    tshark_result_clear(&r);
+}
+
 static void
 test_plugin_loaded(void)
 {
@@ -896,6 +954,7 @@ main(int argc, char **argv)
     g_test_add_func("/tshark/text-report", test_text_report);
     g_test_add_func("/tshark/empty-capture", test_empty_capture);
     g_test_add_func("/tshark/host-cap", test_host_cap);
+    g_test_add_func("/tshark/live-capture", test_live_capture);
 
     GPtrArray *captures = tshark_capture_files(source_dir);
     for (guint i = 0; i < captures->len; i++) {

@@ -126,8 +126,22 @@ tshark_scratch_dir(const char *name)
     return dir;
 }
 
+static TsharkResult run(const char *const *args, gboolean capture);
+
 TsharkResult
 tshark_run(const char *const *args)
+{
+    return run(args, FALSE);
+}
+
+TsharkResult
+tshark_run_capture(const char *const *args)
+{
+    return run(args, TRUE);
+}
+
+static TsharkResult
+run(const char *const *args, gboolean capture)
 {
     GPtrArray *argv = g_ptr_array_new();
     char *env_home = g_strdup_printf("HOME=%s", home);
@@ -141,6 +155,11 @@ tshark_run(const char *const *args)
         g_ptr_array_add(argv, (gpointer)"--reuid=65534");
         g_ptr_array_add(argv, (gpointer)"--regid=65534");
         g_ptr_array_add(argv, (gpointer)"--clear-groups");
+        if (capture) {
+            /* dumpcap, started by tshark, inherits these. */
+            g_ptr_array_add(argv, (gpointer)"--inh-caps=+net_raw,+net_admin");
+            g_ptr_array_add(argv, (gpointer)"--ambient-caps=+net_raw,+net_admin");
+        }
     }
     g_ptr_array_add(argv, (gpointer)"/usr/bin/env");
     g_ptr_array_add(argv, (gpointer)"-i");

@@ -29,6 +29,8 @@ char *tshark_scratch_dir(const char *name);
 
 /* Run tshark with these arguments (NULL-terminated vector). */
 TsharkResult tshark_run(const char *const *argv);
+/* The same, allowed to capture live (as root: with CAP_NET_RAW kept). */
+TsharkResult tshark_run_capture(const char *const *argv);
 void         tshark_result_clear(TsharkResult *r);
 
 /* The capture folders to test: captures/ and, when present, ../shared/captures. */
