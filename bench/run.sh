@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Benchmark -z trafan,stat against tshark's own dissection and taps on a
+# large synthetic capture: wall time and peak RSS, runs interleaved
+# round-robin, medians.  It reports; it does not judge (exit 0 whatever the
+# numbers, non-zero only on errors).  See bench/README.md.
+#
+# usage: bench/run.sh [options] [PLUGIN]
+#   PLUGIN            trafan.so to load (default: $TRAFAN_PLUGIN, else
+#                     build/plugin/trafan.so in the source tree)
+#   -n RUNS           timed runs of each configuration (default 5)
+#   -p PACKETS        packets in the capture (default 200000)
+#   -H HOSTS          IP addresses in the capture (default 2000)
+#   -s SEED           generator seed (default 1)
+#   --quick           smoke test: 20000 packets, 2 runs
+#   -h, --help        this text
+# environment:
+#   TRAFAN_PLUGIN     the plugin, when no argument names it
+#   TRAFAN_BENCH_DIR  where the generated capture is kept (default /var/tmp/trafan-bench)
+#   TSHARK            the tshark to run (default: tshark from PATH)
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+note() { echo "bench/run.sh: $*" >&2; }
+usage() { sed -n '/^# usage:/,/^# SPDX/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+runs=5 packets=200000 hosts=2000 seed=1 plugin=
+while [ $# -gt 0 ]; do
+    case $1 in
+        -n) [ $# -ge 2 ] || die "-n needs a value"; runs=$2; shift 2 ;;
+        -p) [ $# -ge 2 ] || die "-p needs a value"; packets=$2; shift 2 ;;
+        -H) [ $# -ge 2 ] || die "-H needs a value"; hosts=$2; shift 2 ;;
+        -s) [ $# -ge 2 ] || die "-s needs a value"; seed=$2; shift 2 ;;
+        --quick) packets=20000 runs=2; shift ;;
+        -h|--help) usage; exit 0 ;;
+        -*) note "unknown option $1"; usage >&2; exit 2 ;;
+        *) [ -z "$plugin" ] || die "one plugin only (got '$plugin' and '$1')"; plugin=$1; shift ;;
+    esac
+done
+for v in runs packets hosts seed; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
+done
+[ "$runs" -ge 1 ] || die "need at least one run"
+
+# ---- tools ------------------------------------------------------------------
+tshark=${TSHARK:-$(command -v tshark || true)}
+if [ -z "$tshark" ] || [ ! -x "$tshark" ]; then
+    die "tshark not found (apt-get install tshark, or set TSHARK)"
+fi
+for tool in capinfos cc pkg-config awk sort; do
+    command -v "$tool" >/dev/null || die "$tool not found"
+done
+pkg-config --exists glib-2.0 || die "GLib development files not found (apt-get install libglib2.0-dev)"
+if ! /usr/bin/time -f %e true >/dev/null 2>&1; then
+    die "GNU time not found at /usr/bin/time (apt-get install time)"
+fi
+
+plugin=${plugin:-${TRAFAN_PLUGIN:-$top/build/plugin/trafan.so}}
+[ -f "$plugin" ] || die "no plugin at $plugin: build it (cmake -S . -B build && cmake --build build) or name it (bench/run.sh PATH, or TRAFAN_PLUGIN=PATH)"
+plugin=$(cd "$(dirname "$plugin")" && pwd)/$(basename "$plugin")
+
+ws_version=$("$tshark" --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+[ -n "$ws_version" ] || die "cannot read the Wireshark version from '$tshark --version'"
+
+# ---- scratch ----------------------------------------------------------------
+work=
+cleanup() { [ -z "$work" ] || rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+work=$(mktemp -d "${TMPDIR:-/tmp}/trafan-bench-XXXXXX")
+chmod 755 "$work"
+
+# tshark sees only our plugin: WIRESHARK_PLUGIN_DIR replaces the system
+# plugin folder and HOME a clean one (no personal plugins or preferences).
+# tshark ignores both when run as root, so root runs it as nobody.
+plugdir=$work/plugins
+mkdir -p "$plugdir/$ws_version/epan"
+cp "$plugin" "$plugdir/$ws_version/epan/trafan.so"
+chmod -R a+rX "$plugdir"
+mkdir -m 777 "$work/exports"
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+    command -v setpriv >/dev/null || die "running as root needs setpriv (util-linux) to run tshark as nobody"
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+run_tshark() {
+    "${as_user[@]}" env HOME="$plugdir" XDG_CONFIG_HOME="$plugdir/.config" \
+        WIRESHARK_PLUGIN_DIR="$plugdir" "$tshark" "$@"
+}
+
+# ---- the capture ------------------------------------------------------------
+cache=${TRAFAN_BENCH_DIR:-/var/tmp/trafan-bench}
+if [ ! -d "$cache" ]; then
+    mkdir -p "$cache" || die "cannot create $cache"
+    chmod 755 "$cache"
+fi
+gen_id=$(sha256sum "$here/gen-traffic.c" | cut -c1-12)
+cap=$cache/traffic-p$packets-h$hosts-s$seed-$gen_id.pcap
+info=${cap%.pcap}.info
+
+if [ -s "$cap" ] && [ -s "$info" ]; then
+    note "reusing $cap"
+else
+    note "building the generator"
+    # shellcheck disable=SC2046  # pkg-config prints several words
+    cc -std=c11 -O2 -Wall -Wextra -o "$work/gen-traffic" "$here/gen-traffic.c" \
+        $(pkg-config --cflags --libs glib-2.0) -lm || die "cannot build bench/gen-traffic.c"
+    note "generating $packets packets, $hosts hosts into $cap"
+    "$work/gen-traffic" -n "$packets" -H "$hosts" -s "$seed" -o "$cap.tmp$$" > "$info.tmp$$" \
+        || { rm -f "$cap.tmp$$" "$info.tmp$$"; die "gen-traffic failed"; }
+    chmod 644 "$cap.tmp$$" "$info.tmp$$"
+    mv -f "$cap.tmp$$" "$cap"
+    mv -f "$info.tmp$$" "$info"
+fi
+info_get() { awk -v k="$1" '$1 == k { print $2 }' "$info"; }
+
+# nobody must read the capture: use it in place if it can, else a copy
+if [ ${#as_user[@]} -gt 0 ] && ! "${as_user[@]}" test -r "$cap"; then
+    note "copying the capture where nobody can read it"
+    cp "$cap" "$work/capture.pcap"
+    chmod 644 "$work/capture.pcap"
+    cap=$work/capture.pcap
+fi
+
+got=$(capinfos -T -r -c "$cap" 2>/dev/null | awk -F'\t' 'NF >= 2 { print $2; exit }')
+[ "$got" = "$packets" ] || die "$cap: capinfos counts '${got:-nothing}' packets, expected $packets (delete it to regenerate)"
+if [ -z "$(info_get verified_hosts)" ]; then
+    # once per capture: count the IP endpoints as tshark sees them
+    n=$(run_tshark -q -r "$cap" -z endpoints,ip -z endpoints,ipv6 2>/dev/null \
+        | awk '/^[0-9a-f:.]+ +[0-9]/ { n++ } END { print n + 0 }')
+    echo "verified_hosts $n" >> "$info"
+fi
+[ "$(info_get verified_hosts)" = "$(info_get hosts)" ] \
+    || note "warning: tshark counts $(info_get verified_hosts) hosts, the generator $(info_get hosts)"
+[ "$(info_get hosts)" -ge "$hosts" ] \
+    || note "warning: only $(info_get hosts) of $hosts hosts appear (too few packets for every host)"
+
+# ---- the configurations -----------------------------------------------------
+names=(none floor tree builtins trafan trafan+exports)
+declare -A args=(
+    [none]=""
+    [floor]="-z conv,eth"
+    [tree]="-z io,phs"
+    [builtins]="-z conv,ip -z conv,ipv6 -z endpoints,ip -z endpoints,ipv6 -z io,stat,1 -z io,phs"
+    [trafan]="-z trafan,stat"
+    [trafan+exports]="-z trafan,stat,format=json,out=$work/exports/out"
+)
+
+# measure NAME: one timed run, appends "NAME SECONDS PEAK_KB" to $results
+results=$work/results
+: > "$results"
+measure() {
+    local name=$1
+    # shellcheck disable=SC2086  # the arguments are meant to split
+    if ! /usr/bin/time -f "%e %M" -o "$work/time" \
+            "${as_user[@]}" env HOME="$plugdir" XDG_CONFIG_HOME="$plugdir/.config" \
+            WIRESHARK_PLUGIN_DIR="$plugdir" "$tshark" -q -r "$cap" ${args[$name]} \
+            > /dev/null 2> "$work/stderr"; then
+        echo "bench/run.sh: tshark failed in configuration '$name' (tshark -q -r CAP ${args[$name]}):" >&2
+        grep -v 'Running as user' "$work/stderr" | tail -n 20 >&2
+        exit 1
+    fi
+    echo "$name $(tail -n 1 "$work/time")" >> "$results"
+}
+
+# the plugin must load, and its exports must appear
+run_tshark -G plugins 2>/dev/null | grep -q 'trafan\.so' \
+    || die "tshark $ws_version does not load $plugin (built for another Wireshark?)"
+
+cat <<EOF
+trafan benchmark, $(date -u '+%Y-%m-%d %H:%M UTC') on $(hostname), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)
+tshark:  $("$tshark" --version 2>/dev/null | head -n 1)
+plugin:  $plugin
+capture: $cap
+         $(info_get packets) packets, $(info_get hosts) hosts ($(info_get ipv4_hosts) IPv4, $(info_get ipv6_hosts) IPv6), $(( $(info_get bytes) / 1000000 )) MB, $(info_get span_s) s
+runs:    $runs of each configuration, interleaved; plus one warm-up
+EOF
+
+measure none          # warm-up: brings the capture into the page cache
+: > "$results"
+rm -rf "$work/exports/out"
+for ((r = 0; r < runs; r++)); do
+    # round-robin, starting one further each round so that no configuration
+    # always follows the same neighbour
+    for ((i = 0; i < ${#names[@]}; i++)); do
+        name=${names[(i + r) % ${#names[@]}]}
+        rm -rf "$work/exports/out"
+        measure "$name"
+        if [ "$name" = trafan+exports ]; then
+            [ -s "$work/exports/out/report.json" ] || die "trafan+exports wrote no $work/exports/out/report.json"
+        fi
+    done
+    printf '.' >&2
+done
+echo >&2
+
+# ---- the table ----------------------------------------------------------------
+# median/min per configuration, then ratios against the floor
+awk -v order="${names[*]}" -v runs="$runs" '
+function median(list, n,    a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++)            # insertion sort, n is small
+        for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function minimum(list,    a, i, n, m) {
+    n = split(list, a, " "); m = a[1]
+    for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]
+    return m
+}
+{ wall[$1] = wall[$1] " " $2; rss[$1] = rss[$1] " " $3 }
+END {
+    n = split(order, name, " ")
+    fw = median(wall["floor"]); fr = median(rss["floor"]) / 1024
+    printf "\n%-16s %10s %8s %9s %10s %10s\n", "configuration", "median s", "min s", "/ floor", "peak MB", "- floor"
+    for (i = 1; i <= n; i++) {
+        c = name[i]; w = median(wall[c]); m = median(rss[c]) / 1024
+        printf "%-16s %10.2f %8.2f %9.2f %10.1f %+10.1f\n", c, w, minimum(wall[c]), w / fw, m, m - fr
+        mw[c] = w; mr[c] = m
+    }
+    printf "\n"
+    printf "trafan wall / floor = %.2f (target <= 1.10)\n", mw["trafan"] / fw
+    printf "trafan peak RSS - floor = %.1f MB (target <= 20)\n", mr["trafan"] - fr
+    printf "trafan+exports wall / floor = %.2f, peak RSS - floor = %.1f MB\n", mw["trafan+exports"] / fw, mr["trafan+exports"] - fr
+    printf "builtins / floor = %.2f\n", mw["builtins"] / fw
+}' "$results"
+echo
+echo "(medians of $runs runs; peak = maximum resident set size; load at the end $(cut -d' ' -f1-3 /proc/loadavg))"
