@@ -380,10 +380,17 @@ merge_conversation(TrafanStats *stats, const TrafanConversation *from)
     TrafanConversation *conv = &entry->conv;
     gboolean same_way = sent_by_a(conv, &from->a);
 
-    conv->a_to_b_packets += same_way ? from->a_to_b_packets : from->b_to_a_packets;
-    conv->a_to_b_bytes += same_way ? from->a_to_b_bytes : from->b_to_a_bytes;
-    conv->b_to_a_packets += same_way ? from->b_to_a_packets : from->a_to_b_packets;
-    conv->b_to_a_bytes += same_way ? from->b_to_a_bytes : from->a_to_b_bytes;
+    if (trafan_address_equal(&conv->a, &conv->b)) {
+        /* Both ends folded into one pseudo-host: one pass counts every
+         * packet of such a self-conversation a -> b (sent_by_a). */
+        conv->a_to_b_packets += from->a_to_b_packets + from->b_to_a_packets;
+        conv->a_to_b_bytes += from->a_to_b_bytes + from->b_to_a_bytes;
+    } else {
+        conv->a_to_b_packets += same_way ? from->a_to_b_packets : from->b_to_a_packets;
+        conv->a_to_b_bytes += same_way ? from->a_to_b_bytes : from->b_to_a_bytes;
+        conv->b_to_a_packets += same_way ? from->b_to_a_packets : from->a_to_b_packets;
+        conv->b_to_a_bytes += same_way ? from->b_to_a_bytes : from->a_to_b_bytes;
+    }
     time_span_add(&conv->first_ns, &conv->last_ns, from->first_ns, from->last_ns);
     for (guint i = 0; i < from->protocols->len; i++) {
         const TrafanProtocolCount *c = &g_array_index(from->protocols, TrafanProtocolCount, i);
