@@ -22,6 +22,7 @@ register_surfaces(void)
 {
     trafan_prefs_register();
     trafan_cli_register();
+    trafan_gui_register();
 }
 
 void

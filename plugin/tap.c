@@ -36,6 +36,7 @@ struct TrafanTap {
     gpointer           user_data;
     guint32            frame_num;   /* the frame `pkt` is being filled for */
     TrafanPacket       pkt;
+    guint              n_listeners;
     GHashTable        *names;       /* proto id -> interned filter name */
     int                proto_icmp;
     int                proto_icmpv6;
@@ -171,10 +172,9 @@ add_icmp(TrafanTap *tap, packet_info *pinfo, TrafanPacket *pkt)
     pkt->icmp_code = icmp->code;
 }
 
-static tap_packet_status
-frame_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *unused _U_, tap_flags_t flags _U_)
+const TrafanPacket *
+trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
 {
-    TrafanTap *tap = data;
     TrafanPacket *pkt = record_for(tap, pinfo);
 
     pkt->abs_ns = (gint64)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
@@ -182,10 +182,17 @@ frame_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void
     pkt->frame_len = pinfo->fd->pkt_len;
     pkt->protocol = highest_layer(tap, pinfo);
     add_icmp(tap, pinfo, pkt);
-
-    tap->callbacks.packet(pkt, tap->user_data);
+    /* The next listener call, of whatever tap, starts a new record. */
     tap->frame_num = 0;
-    trafan_packet_clear(pkt);
+    return pkt;
+}
+
+static tap_packet_status
+frame_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *unused _U_, tap_flags_t flags _U_)
+{
+    TrafanTap *tap = data;
+
+    tap->callbacks.packet(trafan_tap_frame(tap, pinfo), tap->user_data);
     return TAP_PACKET_REDRAW;
 }
 
@@ -233,13 +240,14 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
     tap->proto_icmp = proto_get_id_by_filter_name("icmp");
     tap->proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
 
-    for (guint i = 0; i < G_N_ELEMENTS(tap_names); i++) {
-        gboolean is_frame = i + 1 == G_N_ELEMENTS(tap_names);
-        guint flags = is_frame && need_tree ? TL_REQUIRES_PROTO_TREE : TL_REQUIRES_NOTHING;
+    tap->n_listeners = callbacks->packet ? G_N_ELEMENTS(tap_names) : G_N_ELEMENTS(tap_names) - 1;
+    for (guint i = 0; i < tap->n_listeners; i++) {
+        gboolean last = i + 1 == tap->n_listeners;  /* carries reset, draw and finish */
+        guint flags = last && need_tree ? TL_REQUIRES_PROTO_TREE : TL_REQUIRES_NOTHING;
         GString *failure = register_tap_listener(tap_names[i], tap, filter, flags,
-                                                 is_frame ? frame_reset : NULL, packet_cbs[i],
-                                                 is_frame ? frame_draw : NULL,
-                                                 is_frame ? frame_finish : NULL);
+                                                 last ? frame_reset : NULL, packet_cbs[i],
+                                                 last ? frame_draw : NULL,
+                                                 last ? frame_finish : NULL);
         if (failure) {
             *error = g_string_free(failure, FALSE);
             for (guint j = 0; j < i; j++)
@@ -255,7 +263,7 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
 void
 trafan_tap_stop(TrafanTap *tap)
 {
-    /* One removal per listener; the frame listener's finish frees `tap`. */
-    for (guint i = 0; i < G_N_ELEMENTS(tap_names); i++)
+    /* One removal per listener; the last listener's finish frees `tap`. */
+    for (guint i = 0, n = tap->n_listeners; i < n; i++)
         remove_tap_listener(tap);
 }

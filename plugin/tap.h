@@ -18,7 +18,9 @@ typedef void (*TrafanPacketFunc)(const TrafanPacket *pkt, gpointer user_data);
 typedef void (*TrafanTapFunc)(gpointer user_data);
 
 typedef struct {
-    TrafanPacketFunc packet;    /* a frame that passed the filter */
+    TrafanPacketFunc packet;    /* a frame that passed the filter; NULL: the
+                                   caller owns a frame listener of its own and
+                                   calls trafan_tap_frame() from it */
     TrafanTapFunc    reset;     /* Wireshark restarts the tap (GUI reload) */
     TrafanTapFunc    draw;      /* show results */
     TrafanTapFunc    finish;    /* the tap is removed: free user_data */
@@ -30,5 +32,10 @@ typedef struct {
 TrafanTap *trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallbacks *callbacks,
                             gpointer user_data, char **error);
 void       trafan_tap_stop(TrafanTap *tap);
+
+/* For a caller with its own "frame" listener (stats_tree): the finished
+ * record of this frame, valid until the next frame. */
+struct _packet_info;
+const TrafanPacket *trafan_tap_frame(TrafanTap *tap, struct _packet_info *pinfo);
 
 #endif

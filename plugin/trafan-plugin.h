@@ -10,6 +10,7 @@
 
 void     trafan_cli_register(void);     /* cli.c: tshark -z trafan,stat */
 void     trafan_prefs_register(void);   /* prefs.c: module "trafan" */
+void     trafan_gui_register(void);     /* gui.c: the Statistics menu */
 /* The preferences the user changed, onto a detection config. */
 gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
 
