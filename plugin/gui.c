@@ -102,11 +102,14 @@ show_new_flags(stats_tree *st, GuiRun *run)
     for (guint i = 0; i < fresh->len; i++) {
         const TrafanFlag *f = g_ptr_array_index(fresh, i);
         char host[TRAFAN_ADDRSTRLEN];
-        char *name = g_strdup_printf("%s %s (%s): %s", trafan_address_to_str(&f->host, host), f->rule,
-                                     trafan_role_name(f->role), f->summary ? f->summary : "");
+        char *name = g_strdup_printf("%s %s (%s)", trafan_address_to_str(&f->host, host), f->rule,
+                                     trafan_role_name(f->role));
 
+        /* The flag, and under it what it says and how to select its packets. */
         tick_stat_node(st, st_flags, 0, TRUE);
-        tick_stat_node(st, name, run->flags_node, FALSE);
+        int node = tick_stat_node(st, name, run->flags_node, TRUE);
+        tick_stat_node(st, f->summary ? f->summary : "", node, FALSE);
+        tick_stat_node(st, f->filter ? f->filter : "", node, FALSE);
         g_free(name);
     }
 }
