@@ -162,7 +162,8 @@ static void walk_community(const OrderContext *ctx, Community *c, const guint *l
                 }
             }
             g_array_sort_with_data(peers, notable_compare, (gpointer)ctx);
-            memcpy(order + len, peers->data, peers->len * sizeof(guint));
+            if (peers->len)
+                memcpy(order + len, peers->data, peers->len * sizeof(guint));
             len += peers->len;
         }
     }
