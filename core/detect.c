@@ -459,6 +459,7 @@ typedef struct {
 typedef struct {
     GHashTable *exact;          /* TrafanAddress * -> Tally *, NULL while empty */
     guint8     *hll;            /* HLL_M registers once past the cap */
+    Tally      *last;           /* the item added last: flows repeat it */
 } Distinct;
 
 static void
@@ -466,21 +467,32 @@ distinct_clear(Distinct *s)
 {
     g_clear_pointer(&s->exact, g_hash_table_unref);
     g_clear_pointer(&s->hll, g_free);
+    s->last = NULL;
 }
 
 static void
 distinct_add(Distinct *s, const TrafanAddress *item, guint64 n, guint cap)
 {
+    Tally *t = s->last;
+
+    if (t && memcmp(&t->item, item, sizeof *item) == 0) {
+        t->count += n;
+        if (s->hll)
+            hll_add(s->hll, item);
+        return;
+    }
     if (s->exact == NULL)
         s->exact = g_hash_table_new_full(item_hash, item_equal, NULL, g_free);
-    Tally *t = g_hash_table_lookup(s->exact, item);
+    t = g_hash_table_lookup(s->exact, item);
     if (t) {
         t->count += n;
+        s->last = t;
     } else if (s->hll == NULL && g_hash_table_size(s->exact) < cap) {
         t = g_new(Tally, 1);
         t->item = *item;
         t->count = n;
         g_hash_table_insert(s->exact, &t->item, t);
+        s->last = t;
     } else if (s->hll == NULL) {
         s->hll = g_malloc0(HLL_M);
         GHashTableIter it;
@@ -787,6 +799,12 @@ typedef struct {
     GHashTable *open;           /* Key -> aggregate */
     GHashTable *head;           /* the first window once closed, kept for merge */
     GHashTable *head_findings;  /* verdicts of that first window */
+    /* Caches: most packets fall in the open window, and a conversation's
+     * packets, both ways, hit the same two aggregates in a row. */
+    gint64      bounds_index, bounds_start, bounds_end;
+    Key         recent_key[2];
+    gpointer    recent_agg[2];  /* NULL: empty entry */
+    guint       recent_next;
 } Window;
 
 struct TrafanWindowClass {
@@ -932,10 +950,17 @@ window_judge(TrafanDetector *d, Window *w, GHashTable *table, gboolean head)
     window_judge_into(d, w, table, head ? w->head_findings : d->body);
 }
 
+static void
+window_forget_recent(Window *w)
+{
+    w->recent_agg[0] = w->recent_agg[1] = NULL;
+}
+
 /* Judge the open window; the first one is kept (merge may extend it). */
 static void
 window_close(TrafanDetector *d, Window *w)
 {
+    window_forget_recent(w);
     if (w->index == NO_INDEX)
         return;
     gboolean head = w->index == w->head_index;
@@ -952,7 +977,12 @@ window_close(TrafanDetector *d, Window *w)
 static void
 window_advance(TrafanDetector *d, Window *w, gint64 t)
 {
+    if (w->index != NO_INDEX && w->index == w->bounds_index && t >= w->bounds_start && t < w->bounds_end)
+        return;
     gint64 idx = floor_div(t - w->offset, w->length);
+    w->bounds_index = idx;
+    w->bounds_start = idx * w->length + w->offset;
+    w->bounds_end = w->bounds_start + w->length;
     if (idx == w->index)
         return;
     window_close(d, w);
@@ -964,6 +994,10 @@ window_advance(TrafanDetector *d, Window *w, gint64 t)
 static gpointer
 window_slot(TrafanDetector *d, Window *w, const Key *key)
 {
+    for (guint i = 0; i < 2; i++)
+        if (w->recent_agg[i] && memcmp(&w->recent_key[i], key, sizeof *key) == 0)
+            return w->recent_agg[i];
+
     gpointer agg = g_hash_table_lookup(w->open, key);
     if (agg == NULL) {
         if (g_hash_table_size(w->open) >= d->cfg.max_tracked) {
@@ -973,6 +1007,9 @@ window_slot(TrafanDetector *d, Window *w, const Key *key)
         agg = w->cls->agg_new();
         g_hash_table_insert(w->open, g_memdup2(key, sizeof *key), agg);
     }
+    w->recent_key[w->recent_next] = *key;
+    w->recent_agg[w->recent_next] = agg;
+    w->recent_next ^= 1;
     return agg;
 }
 
@@ -2290,6 +2327,8 @@ static void
 window_merge(TrafanDetector *d, Window *w, const Window *later)
 {
     guint cap = d->cfg.exact_cap;
+
+    window_forget_recent(w);
     gboolean later_in_head = later->index != NO_INDEX && later->index == later->head_index;
     GHashTable *later_head = later_in_head ? later->open : later->head;
 

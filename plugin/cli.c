@@ -86,6 +86,8 @@ print_status(CliRun *run, gint64 now_ns)
     run->status_bytes = 0;
 }
 
+static void start_accumulators(CliRun *run);
+
 /* A frame stamped within five minutes of now is being captured now. */
 static gboolean
 looks_live(const TrafanPacket *pkt)
@@ -100,6 +102,8 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
 {
     CliRun *run = data;
 
+    if (!run->stats)
+        start_accumulators(run);
     trafan_stats_add(run->stats, pkt);
     trafan_detector_add(run->detector, pkt);
     run->status_bytes += pkt->frame_len;
@@ -144,11 +148,12 @@ stop_accumulators(CliRun *run)
     g_clear_pointer(&run->detector, trafan_detector_free);
 }
 
+/* Wireshark resets every tap when it closes a file, at exit too: start
+ * afresh only when a packet comes. */
 static void
 cli_reset(gpointer data)
 {
     stop_accumulators(data);
-    start_accumulators(data);
 }
 
 static void
@@ -157,6 +162,8 @@ cli_draw(gpointer data)
     CliRun *run = data;
     GError *error = NULL;
 
+    if (!run->stats)
+        start_accumulators(run);
     const GPtrArray *flags = trafan_detector_finish(run->detector);
     print_new_flags(run);
     trafan_stats_finish(run->stats);

@@ -1,17 +1,24 @@
-# Shared by demo.sh and test.sh: install what is missing, configure, build.
+# Shared by demo.sh, test.sh and .ci/run: install what is missing, configure, build.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TRAFAN_BUILD_DIR:-$top/build}
 
 say() { printf '+ %s\n' "$*" >&2; }
 
-# Install the Debian packages that are not installed yet (sudo unless root).
+# Install the Debian packages of scripts/debian-packages.txt that are not
+# installed yet (with sudo unless root); a name ending in '?' only where the
+# release has it.
 install_missing_packages() {
-    local missing=() pkg sudo=""
+    local missing=() pkg name sudo=""
     while read -r pkg; do
         case $pkg in ''|'#'*) continue ;; esac
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+        name=${pkg%\?}
+        dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed' && continue
+        if [ "$name" != "$pkg" ]; then
+            apt-cache policy "$name" 2>/dev/null | grep -q 'Candidate: [0-9]' || continue
+        fi
+        missing+=("$name")
     done < "$top/scripts/debian-packages.txt"
     [ ${#missing[@]} -eq 0 ] && return 0
     [ "$(id -u)" -eq 0 ] || sudo=sudo

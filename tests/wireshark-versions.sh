@@ -51,7 +51,7 @@ set -euo pipefail
 BASE_PACKAGES=(
   ca-certificates cmake gcc make pkg-config
   libglib2.0-dev libwireshark-dev wireshark-dev tshark
-  libgraphviz-dev graphviz libjson-glib-dev
+  libgraphviz-dev graphviz libgvplugin-neato-layout8 libjson-glib-dev
   util-linux git
 )
 
@@ -114,7 +114,7 @@ MIRROR=${TRAFAN_MIRROR:-$(find_mirror)}
 ci_packages() {
   local list=$SRCDIR/scripts/debian-packages.txt run=$SRCDIR/.ci/run
   if [[ -f $list ]]; then
-    sed 's/#.*//' "$list" | tr -s ' \t' '\n' | grep -E '^[a-z0-9][a-z0-9+.-]+$' || true
+    sed 's/#.*//; s/?$//' "$list" | tr -s ' \t' '\n' | grep -E '^[a-z0-9][a-z0-9+.-]+$' || true
   fi
   [[ -f $run ]] || return 0
   sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' "$run" |
