@@ -1542,11 +1542,24 @@ bandwidth_judge(TrafanDetector *d, const Window *w, const Key *key, gpointer agg
     g_free(detail);
 }
 
+static gboolean volume_shared(const TrafanDetectConfig *cfg);
+
+/* With equal windows (the default) the packet_rate windows count for
+ * bandwidth too, and the bandwidth windows stay empty: half the work. */
+static void
+packet_rate_and_bandwidth_judge(TrafanDetector *d, const Window *w, const Key *key, gpointer agg,
+                                GHashTable *findings)
+{
+    packet_rate_judge(d, w, key, agg, findings);
+    if (volume_shared(&d->cfg))
+        bandwidth_judge(d, w, key, agg, findings);
+}
+
 static const WindowClass window_classes[N_WIN] = {
     [WIN_PORT_SCAN]   = { scan_new, scan_free, scan_merge, scan_judge },
     [WIN_HOST_SWEEP]  = { sweep_new, sweep_free, sweep_merge, sweep_judge },
     [WIN_FLOOD]       = { flood_new, flood_free, flood_merge, flood_judge },
-    [WIN_PACKET_RATE] = { volume_new, volume_free, volume_merge, packet_rate_judge },
+    [WIN_PACKET_RATE] = { volume_new, volume_free, volume_merge, packet_rate_and_bandwidth_judge },
     [WIN_BANDWIDTH]   = { volume_new, volume_free, volume_merge, bandwidth_judge },
 };
 
@@ -1557,6 +1570,12 @@ static gint64
 seconds_ns(double s)
 {
     return MAX((gint64)llround(s * NS_PER_S), 1);
+}
+
+static gboolean
+volume_shared(const TrafanDetectConfig *cfg)
+{
+    return seconds_ns(cfg->packet_rate_window) == seconds_ns(cfg->bandwidth_window);
 }
 
 static GHashTable *
@@ -2099,7 +2118,8 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         src = norm(&pkt->ip[0].src);
         dst = norm(&pkt->ip[0].dst);
         volume_event(d, t, WIN_PACKET_RATE, &src, &dst, pkt->frame_len);
-        volume_event(d, t, WIN_BANDWIDTH, &src, &dst, pkt->frame_len);
+        if (!volume_shared(&d->cfg))
+            volume_event(d, t, WIN_BANDWIDTH, &src, &dst, pkt->frame_len);
     }
     spike_add(d, t, n_ip ? &src : NULL, pkt->frame_len);
 
