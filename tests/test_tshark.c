@@ -510,12 +510,14 @@ test_capture(gconstpointer data)
                                   "-e", "frame.len", "-e", "frame.time_epoch", "-e", "frame.protocols",
                                   "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
                                   "-e", "icmp.type", "-e", "icmpv6.type", NULL };
-    int expected_status = capture_is_truncated(capture) ? 2 : 0;
     Expected e;
 
     expected_init(&e);
     TsharkResult tables = tshark_run(tables_argv), fields = tshark_run(fields_argv);
-    g_assert_cmpint(tables.status, ==, expected_status);
+    /* A cut-short file is an error for tshark (status 2, 14 from 4.6) after
+     * the report of what it read; trafan must end the same way. */
+    int expected_status = tables.status;
+    g_assert_cmpint(expected_status != 0, ==, capture_is_truncated(capture));
     parse_tables(&e, tables.out);
     parse_fields(&e, fields.out);
     /* io,stat prints no interval at all for a capture of zero duration;
@@ -871,7 +873,7 @@ test_detect_case(gconstpointer data)
     GPtrArray *raised = g_ptr_array_new_with_free_func(g_free);
     GPtrArray *hosts = g_ptr_array_new_with_free_func(g_free);
 
-    g_assert_cmpint(r.status, ==, capture_is_truncated(capture) ? 2 : 0);
+    g_assert_cmpint(r.status != 0, ==, capture_is_truncated(capture));
     JsonNode *root = parse_json(r.out);
     JsonArray *flags = jarray(root, "flags");
 
@@ -895,7 +897,7 @@ test_detect_case(gconstpointer data)
         /* The filter is valid and selects the offending packets. */
         const char *argv[] = { "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
         TsharkResult sel = tshark_run(argv);
-        g_assert_cmpint(sel.status, ==, capture_is_truncated(capture) ? 2 : 0);
+        g_assert_cmpint(sel.status != 0, ==, capture_is_truncated(capture));
         g_assert_cmpuint(strlen(sel.out), >, 0);
         tshark_result_clear(&sel);
     }
