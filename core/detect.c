@@ -455,11 +455,17 @@ typedef struct {
 
 /* Distinct items with counts: exact up to a cap, then a sketch.  Past the
  * cap the table keeps counting the items it holds, and the sketch counts
- * every item, so two counters merge into exactly the sketch of the union. */
+ * every item, so two counters merge into exactly the sketch of the union.
+ * Most counters see one or two items in a window (a host and its peer), so
+ * those live inline and the table is made only for a third. */
+#define DISTINCT_INLINE 2
+
 typedef struct {
-    GHashTable *exact;          /* TrafanAddress * -> Tally *, NULL while empty */
+    GHashTable *exact;          /* TrafanAddress * -> Tally *, from the third item */
     guint8     *hll;            /* HLL_M registers once past the cap */
     Tally      *last;           /* the item added last: flows repeat it */
+    guint       n_inline;       /* items in inline[], while exact is NULL */
+    Tally       inline_items[DISTINCT_INLINE];
 } Distinct;
 
 static void
@@ -468,6 +474,43 @@ distinct_clear(Distinct *s)
     g_clear_pointer(&s->exact, g_hash_table_unref);
     g_clear_pointer(&s->hll, g_free);
     s->last = NULL;
+    s->n_inline = 0;
+}
+
+/* The items held exactly, inline or in the table (pointers into s). */
+static GPtrArray *
+distinct_tallies(const Distinct *s)
+{
+    GPtrArray *all = g_ptr_array_sized_new(s->exact ? g_hash_table_size(s->exact) : s->n_inline);
+
+    if (s->exact) {
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, s->exact);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+            g_ptr_array_add(all, v);
+    } else {
+        for (guint i = 0; i < s->n_inline; i++)
+            g_ptr_array_add(all, (gpointer)&s->inline_items[i]);
+    }
+    return all;
+}
+
+static guint
+distinct_exact_size(const Distinct *s)
+{
+    return s->exact ? g_hash_table_size(s->exact) : s->n_inline;
+}
+
+static void
+distinct_start_sketch(Distinct *s)
+{
+    GPtrArray *all = distinct_tallies(s);
+
+    s->hll = g_malloc0(HLL_M);
+    for (guint i = 0; i < all->len; i++)
+        hll_add(s->hll, &((const Tally *)all->pdata[i])->item);
+    g_ptr_array_unref(all);
 }
 
 static void
@@ -481,8 +524,28 @@ distinct_add(Distinct *s, const TrafanAddress *item, guint64 n, guint cap)
             hll_add(s->hll, item);
         return;
     }
-    if (s->exact == NULL)
+    if (s->exact == NULL) {
+        for (guint i = 0; i < s->n_inline; i++) {
+            if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0) {
+                s->last = &s->inline_items[i];
+                s->last->count += n;
+                return;         /* no sketch yet: the cap is above DISTINCT_INLINE */
+            }
+        }
+        if (s->n_inline < DISTINCT_INLINE) {
+            s->last = &s->inline_items[s->n_inline++];
+            s->last->item = *item;
+            s->last->count = n;
+            return;
+        }
         s->exact = g_hash_table_new_full(item_hash, item_equal, NULL, g_free);
+        for (guint i = 0; i < s->n_inline; i++) {
+            Tally *moved = g_memdup2(&s->inline_items[i], sizeof(Tally));
+            g_hash_table_insert(s->exact, &moved->item, moved);
+        }
+        s->n_inline = 0;
+        s->last = NULL;
+    }
     t = g_hash_table_lookup(s->exact, item);
     if (t) {
         t->count += n;
@@ -494,12 +557,7 @@ distinct_add(Distinct *s, const TrafanAddress *item, guint64 n, guint cap)
         g_hash_table_insert(s->exact, &t->item, t);
         s->last = t;
     } else if (s->hll == NULL) {
-        s->hll = g_malloc0(HLL_M);
-        GHashTableIter it;
-        gpointer k;
-        g_hash_table_iter_init(&it, s->exact);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-            hll_add(s->hll, k);
+        distinct_start_sketch(s);
     }
     if (s->hll)
         hll_add(s->hll, item);
@@ -508,7 +566,7 @@ distinct_add(Distinct *s, const TrafanAddress *item, guint64 n, guint cap)
 static guint64
 distinct_count(const Distinct *s)
 {
-    guint64 exact = s->exact ? g_hash_table_size(s->exact) : 0;
+    guint64 exact = distinct_exact_size(s);
     if (s->hll == NULL)
         return exact;
     guint64 est = (guint64)llround(hll_estimate(s->hll));
@@ -518,32 +576,27 @@ distinct_count(const Distinct *s)
 static gboolean
 distinct_contains(const Distinct *s, const TrafanAddress *item)
 {
-    return s->exact && g_hash_table_contains(s->exact, item);
+    if (s->exact)
+        return g_hash_table_contains(s->exact, item);
+    for (guint i = 0; i < s->n_inline; i++)
+        if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0)
+            return TRUE;
+    return FALSE;
 }
 
 static void
 distinct_merge(Distinct *into, const Distinct *from, guint cap)
 {
-    if (from->exact) {
-        GHashTableIter it;
-        gpointer v;
-        g_hash_table_iter_init(&it, from->exact);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-            const Tally *t = v;
-            distinct_add(into, &t->item, t->count, cap);
-        }
+    GPtrArray *all = distinct_tallies(from);
+
+    for (guint i = 0; i < all->len; i++) {
+        const Tally *t = all->pdata[i];
+        distinct_add(into, &t->item, t->count, cap);
     }
+    g_ptr_array_unref(all);
     if (from->hll) {
-        if (into->hll == NULL) {
-            into->hll = g_malloc0(HLL_M);
-            if (into->exact) {
-                GHashTableIter it;
-                gpointer k;
-                g_hash_table_iter_init(&it, into->exact);
-                while (g_hash_table_iter_next(&it, &k, NULL))
-                    hll_add(into->hll, k);
-            }
-        }
+        if (into->hll == NULL)
+            distinct_start_sketch(into);
         for (guint i = 0; i < HLL_M; i++)
             into->hll[i] = MAX(into->hll[i], from->hll[i]);
     }
@@ -553,14 +606,12 @@ distinct_merge(Distinct *into, const Distinct *from, guint cap)
 static guint64
 distinct_overlap(const Distinct *of, const Distinct *in)
 {
+    GPtrArray *all = distinct_tallies(of);
     guint64 n = 0;
-    if (of->exact) {
-        GHashTableIter it;
-        gpointer k;
-        g_hash_table_iter_init(&it, of->exact);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-            n += distinct_contains(in, k);
-    }
+
+    for (guint i = 0; i < all->len; i++)
+        n += distinct_contains(in, &((const Tally *)all->pdata[i])->item);
+    g_ptr_array_unref(all);
     return n;
 }
 
@@ -589,9 +640,7 @@ tally_by_count(gconstpointer pa, gconstpointer pb)
 static guint
 distinct_top(const Distinct *s, Tally *out, guint k)
 {
-    if (s->exact == NULL)
-        return 0;
-    GPtrArray *all = table_values(s->exact);
+    GPtrArray *all = distinct_tallies(s);
     g_ptr_array_sort(all, tally_by_count);
     guint n = MIN(k, all->len);
     for (guint i = 0; i < n; i++)
@@ -1228,12 +1277,10 @@ sweep_locality(const SweepAgg *a)
     GHashTable *nets = g_hash_table_new(item_hash, item_equal);
     GPtrArray *nets_owned = g_ptr_array_new_with_free_func(g_free);
     guint64 best = 0;
-    GHashTableIter it;
-    gpointer k;
+    GPtrArray *targets = distinct_tallies(&a->targets);
 
-    g_hash_table_iter_init(&it, a->targets.exact);
-    while (g_hash_table_iter_next(&it, &k, NULL)) {
-        const TrafanAddress *t = k;
+    for (guint i = 0; i < targets->len; i++) {
+        const TrafanAddress *t = &((const Tally *)targets->pdata[i])->item;
         if (distinct_contains(&a->answered, t))
             continue;
         Tally *net = g_new0(Tally, 1);
@@ -1251,6 +1298,7 @@ sweep_locality(const SweepAgg *a)
     }
     g_hash_table_unref(nets);
     g_ptr_array_unref(nets_owned);
+    g_ptr_array_unref(targets);
     return best;
 }
 
@@ -1266,7 +1314,7 @@ sweep_judge(TrafanDetector *d, const Window *w, const Key *key, gpointer agg, GH
         return;
     /* Peer-to-peer overlays ping scattered peers on one UDP port; a sweep
      * combs a neighbourhood.  (Past exact_cap this looks at the exact part.) */
-    if (key->proto == 17 && sweep_locality(a) < MIN(d->cfg.host_sweep_hosts, g_hash_table_size(a->targets.exact)))
+    if (key->proto == 17 && sweep_locality(a) < MIN(d->cfg.host_sweep_hosts, distinct_exact_size(&a->targets)))
         return;
 
     char src[64], dur[48], win[48], service[48];
