@@ -896,6 +896,7 @@ struct TrafanDetector {
 
     Window    win[N_WIN][2];    /* per rule, two phases half a window apart */
 
+    gint64      spike_interval_ns, beacon_gap_ns;   /* from cfg, once */
     GArray     *intervals;      /* Interval, closed, ascending */
     gint64      spike_index, spike_head_index;
     guint64     spike_bytes;
@@ -1654,6 +1655,8 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
             w->head_findings = findings_new();
         }
     }
+    d->spike_interval_ns = seconds_ns(cfg->spike_interval);
+    d->beacon_gap_ns = seconds_ns(cfg->beacon_min_interval);
     d->intervals = g_array_new(FALSE, FALSE, sizeof(Interval));
     d->spike_index = d->spike_head_index = NO_INDEX;
     d->spike_hosts = tally_table();
@@ -1744,7 +1747,7 @@ spike_add_host(TrafanDetector *d, GHashTable *hosts, const TrafanAddress *a, gui
 static void
 spike_add(TrafanDetector *d, gint64 t, const TrafanAddress *talker, guint32 bytes)
 {
-    gint64 idx = floor_div(t, seconds_ns(d->cfg.spike_interval));
+    gint64 idx = floor_div(t, d->spike_interval_ns);
     if (idx != d->spike_index) {
         spike_close(d);
         d->spike_index = idx;
@@ -1868,7 +1871,7 @@ beacon_add(TrafanDetector *d, gint64 t, const TrafanAddress *src, const TrafanAd
     }
     gboolean event = b->n == 0 ||
         (proto == 6 ? sport != b->last_sport
-                    : t - b->last_packet >= seconds_ns(d->cfg.beacon_min_interval));
+                    : t - b->last_packet >= d->beacon_gap_ns);
     if (event)
         beacon_event(b, t, sport);
     b->last_packet = t;

@@ -241,8 +241,9 @@ conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddre
 }
 
 /* One IP header: its conversation and both endpoints, as
- * add_conversation_table_data() and add_endpoint_table_data() count them. */
-static void
+ * add_conversation_table_data() and add_endpoint_table_data() count them.
+ * Returns the sender. */
+static TrafanHost *
 count_ip_layer(TrafanStats *stats, const TrafanIpLayer *ip, const TrafanPacket *pkt)
 {
     ConvEntry *entry = conversation_get(stats, &ip->src, &ip->dst, pkt->abs_ns);
@@ -267,12 +268,15 @@ count_ip_layer(TrafanStats *stats, const TrafanIpLayer *ip, const TrafanPacket *
     receiver->rx_bytes += pkt->frame_len;
     time_span_add(&sender->first_ns, &sender->last_ns, pkt->abs_ns, pkt->abs_ns);
     time_span_add(&receiver->first_ns, &receiver->last_ns, pkt->abs_ns, pkt->abs_ns);
+    return sender;
 }
 
+/* `sender`: the host that sent the innermost IP header, usually this one's. */
 static void
-count_transport(TrafanStats *stats, const TrafanTransport *tp, gint64 now)
+count_transport(TrafanStats *stats, const TrafanTransport *tp, TrafanHost *sender, gint64 now)
 {
-    TrafanHost *sender = host_get(stats, &tp->src, now);
+    if (!sender || !trafan_address_equal(&sender->address, &tp->src))
+        sender = host_get(stats, &tp->src, now);
 
     if (!sender->dst_ports)
         sender->dst_ports = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -318,10 +322,11 @@ trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt)
     bucket->bytes += pkt->frame_len;
     protocol_array_add(bucket->protocols, pkt->protocol, 1, pkt->frame_len);
 
+    TrafanHost *sender = NULL;
     for (guint i = 0; i < pkt->n_ip; i++)
-        count_ip_layer(stats, &pkt->ip[i], pkt);
+        sender = count_ip_layer(stats, &pkt->ip[i], pkt);
     for (guint i = 0; i < pkt->n_transport; i++)
-        count_transport(stats, &pkt->transport[i], pkt->abs_ns);
+        count_transport(stats, &pkt->transport[i], sender, pkt->abs_ns);
 }
 
 /* ---- merging the state of the next slice ------------------------------ */
