@@ -897,6 +897,7 @@ struct TrafanDetector {
     Window    win[N_WIN][2];    /* per rule, two phases half a window apart */
 
     gint64      spike_interval_ns, beacon_gap_ns;   /* from cfg, once */
+    gboolean    volume_shared;  /* packet_rate and bandwidth windows are one */
     GArray     *intervals;      /* Interval, closed, ascending */
     gint64      spike_index, spike_head_index;
     guint64     spike_bytes;
@@ -1591,8 +1592,6 @@ bandwidth_judge(TrafanDetector *d, const Window *w, const Key *key, gpointer agg
     g_free(detail);
 }
 
-static gboolean volume_shared(const TrafanDetectConfig *cfg);
-
 /* With equal windows (the default) the packet_rate windows count for
  * bandwidth too, and the bandwidth windows stay empty: half the work. */
 static void
@@ -1600,7 +1599,7 @@ packet_rate_and_bandwidth_judge(TrafanDetector *d, const Window *w, const Key *k
                                 GHashTable *findings)
 {
     packet_rate_judge(d, w, key, agg, findings);
-    if (volume_shared(&d->cfg))
+    if (d->volume_shared)
         bandwidth_judge(d, w, key, agg, findings);
 }
 
@@ -1656,6 +1655,7 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
         }
     }
     d->spike_interval_ns = seconds_ns(cfg->spike_interval);
+    d->volume_shared = volume_shared(cfg);
     d->beacon_gap_ns = seconds_ns(cfg->beacon_min_interval);
     d->intervals = g_array_new(FALSE, FALSE, sizeof(Interval));
     d->spike_index = d->spike_head_index = NO_INDEX;
@@ -2169,7 +2169,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         src = norm(&pkt->ip[0].src);
         dst = norm(&pkt->ip[0].dst);
         volume_event(d, t, WIN_PACKET_RATE, &src, &dst, pkt->frame_len);
-        if (!volume_shared(&d->cfg))
+        if (!d->volume_shared)
             volume_event(d, t, WIN_BANDWIDTH, &src, &dst, pkt->frame_len);
     }
     spike_add(d, t, n_ip ? &src : NULL, pkt->frame_len);

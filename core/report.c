@@ -257,15 +257,17 @@ table_text(const Table *t, GString *out, guint top)
         g_string_append_printf(out, "%s\n", line->str);
         g_string_free(line, TRUE);
     }
-    if (shown < nrow)
-        g_string_append_printf(out, "(%u more rows; top=0 shows all)\n", nrow - shown);
+    if (shown < MAX(nrow, t->total_rows))
+        g_string_append_printf(out, "(%u more row%s; top=0 shows all)\n", MAX(nrow, t->total_rows) - shown,
+                               MAX(nrow, t->total_rows) - shown == 1 ? "" : "s");
     g_free(width);
 }
 
 /* ---- the tables ---------------------------------------------------------- */
 
+/* The first `limit` rows (0: all); total_rows counts them all. */
 static Table *
-conversations_table(const TrafanStats *stats)
+conversations_table(const TrafanStats *stats, guint limit)
 {
     static const char *const columns[] = {
         "Address A", "Address B", "A->B Packets", "A->B Bytes", "B->A Packets", "B->A Bytes",
@@ -274,7 +276,7 @@ conversations_table(const TrafanStats *stats)
     Table *t = table_new("conversations", columns);
     GPtrArray *convs = trafan_stats_sorted_conversations(stats);
 
-    for (guint i = 0; i < convs->len; i++) {
+    for (guint i = 0; i < convs->len && (!limit || i < limit); i++) {
         const TrafanConversation *c = g_ptr_array_index(convs, i);
         GPtrArray *row = table_row(t);
         g_ptr_array_add(row, address_str(&c->a));
@@ -301,7 +303,7 @@ host_dst_ports(const TrafanHost *h)
 }
 
 static Table *
-hosts_table(const TrafanStats *stats)
+hosts_table(const TrafanStats *stats, guint limit)
 {
     static const char *const columns[] = {
         "Address", "Tx Packets", "Tx Bytes", "Rx Packets", "Rx Bytes", "Peers", "Dst Ports",
@@ -310,7 +312,7 @@ hosts_table(const TrafanStats *stats)
     Table *t = table_new("hosts", columns);
     GPtrArray *hosts = trafan_stats_sorted_hosts(stats);
 
-    for (guint i = 0; i < hosts->len; i++) {
+    for (guint i = 0; i < hosts->len && (!limit || i < limit); i++) {
         const TrafanHost *h = g_ptr_array_index(hosts, i);
         GPtrArray *row = table_row(t);
         g_ptr_array_add(row, address_str(&h->address));
@@ -329,13 +331,13 @@ hosts_table(const TrafanStats *stats)
 }
 
 static Table *
-protocols_table(const TrafanStats *stats)
+protocols_table(const TrafanStats *stats, guint limit)
 {
     static const char *const columns[] = { "Protocol", "Packets", "Bytes", NULL };
     Table *t = table_new("protocols", columns);
     GPtrArray *protocols = trafan_stats_sorted_protocols(stats);
 
-    for (guint i = 0; i < protocols->len; i++) {
+    for (guint i = 0; i < protocols->len && (!limit || i < limit); i++) {
         const TrafanProtocolCount *p = g_ptr_array_index(protocols, i);
         GPtrArray *row = table_row(t);
         g_ptr_array_add(row, g_strdup(p->protocol));
@@ -537,9 +539,9 @@ trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
         g_string_append(out, "\nSuspicious hosts: none\n");
     }
 
-    text_section(out, "Conversations, IPv4 and IPv6", conversations_table(stats), opts->top);
-    text_section(out, "Hosts", hosts_table(stats), opts->top);
-    text_section(out, "Protocols (highest layer)", protocols_table(stats), opts->top);
+    text_section(out, "Conversations, IPv4 and IPv6", conversations_table(stats, opts->top), opts->top);
+    text_section(out, "Hosts", hosts_table(stats, opts->top), opts->top);
+    text_section(out, "Protocols (highest layer)", protocols_table(stats, opts->top), opts->top);
     char *title = g_strdup_printf("Bandwidth per %s s interval from the first packet, empty intervals omitted%s",
                                   interval, opts->top ? ", busiest in time order" : "");
     text_section(out, title, busiest_first_cut(bandwidth_table(stats), opts->top), opts->top);
@@ -730,9 +732,9 @@ static Table *
 csv_table(const TrafanStats *stats, const TrafanReportOptions *opts, guint which)
 {
     switch (which) {
-    case 0: return conversations_table(stats);
-    case 1: return hosts_table(stats);
-    case 2: return protocols_table(stats);
+    case 0: return conversations_table(stats, 0);
+    case 1: return hosts_table(stats, 0);
+    case 2: return protocols_table(stats, 0);
     case 3: return bandwidth_table(stats);
     default: return flags_table(stats, opts->flags);
     }
