@@ -129,7 +129,7 @@ protocol_array_add(GArray *counts, const char *protocol, guint64 packets, guint6
     g_array_append_val(counts, c);
 }
 
-static void
+static TrafanProtocolCount *
 protocol_table_add(GHashTable *table, const char *protocol, guint64 packets, guint64 bytes)
 {
     TrafanProtocolCount *c = g_hash_table_lookup(table, protocol);
@@ -141,6 +141,7 @@ protocol_table_add(GHashTable *table, const char *protocol, guint64 packets, gui
     }
     c->packets += packets;
     c->bytes += bytes;
+    return c;
 }
 
 static void
@@ -315,7 +316,12 @@ trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt)
     stats->bytes += pkt->frame_len;
     time_span_add(&stats->first_ns, &stats->last_ns, pkt->abs_ns, pkt->abs_ns);
 
-    protocol_table_add(stats->protocols, pkt->protocol, 1, pkt->frame_len);
+    /* Consecutive frames are mostly of one protocol: skip the lookup. */
+    if (!stats->last_protocol || stats->last_protocol->protocol != pkt->protocol) {
+        stats->last_protocol = protocol_table_add(stats->protocols, pkt->protocol, 0, 0);
+    }
+    stats->last_protocol->packets++;
+    stats->last_protocol->bytes += pkt->frame_len;
 
     TrafanBucket *bucket = bucket_for(stats, pkt->rel_ns);
     bucket->packets++;

@@ -70,6 +70,7 @@ typedef struct {
     GHashTable *hosts;          /* TrafanAddress -> TrafanHost */
     guint       kept_hosts;     /* real (not pseudo) hosts in `hosts` */
     GHashTable *protocols;      /* interned name -> TrafanProtocolCount */
+    TrafanProtocolCount *last_protocol;     /* the entry of the previous frame */
     GHashTable *aggregated;     /* hosts folded past max_hosts (at most max_hosts kept) */
     gboolean    aggregated_overflow;    /* ... and there were more than that */
 

@@ -38,6 +38,8 @@ struct TrafanTap {
     TrafanPacket       pkt;
     guint              n_listeners;
     GHashTable        *names;       /* proto id -> interned filter name */
+    int                last_proto_id;   /* ... and the previous frame's */
+    const char        *last_name;
     int                proto_icmp;
     int                proto_icmpv6;
 };
@@ -147,12 +149,17 @@ highest_layer(TrafanTap *tap, const packet_info *pinfo)
 {
     wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
     int proto_id = last && wmem_list_frame_prev(last) ? GPOINTER_TO_INT(wmem_list_frame_data(last)) : -1;
-    const char *name = g_hash_table_lookup(tap->names, GINT_TO_POINTER(proto_id));
+    const char *name;
 
+    if (proto_id == tap->last_proto_id && tap->last_name)
+        return tap->last_name;
+    name = g_hash_table_lookup(tap->names, GINT_TO_POINTER(proto_id));
     if (!name) {
         name = g_intern_string(proto_id >= 0 ? proto_get_protocol_filter_name(proto_id) : "frame");
         g_hash_table_insert(tap->names, GINT_TO_POINTER(proto_id), (gpointer)name);
     }
+    tap->last_proto_id = proto_id;
+    tap->last_name = name;
     return name;
 }
 
