@@ -12,6 +12,9 @@
 #   -H HOSTS          IP addresses in the capture (default 2000)
 #   -s SEED           generator seed (default 1)
 #   --quick           smoke test: 20000 packets, 2 runs
+#   --no-instructions skip the instruction counts (valgrind's callgrind on the
+#                     first 10000 packets, start-up subtracted), which do not
+#                     depend on the machine's load as wall times do
 #   -h, --help        this text
 # environment:
 #   TRAFAN_PLUGIN     the plugin, when no argument names it
@@ -28,7 +31,7 @@ die() { echo "bench/run.sh: $*" >&2; exit 1; }
 note() { echo "bench/run.sh: $*" >&2; }
 usage() { sed -n '/^# usage:/,/^# SPDX/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-runs=5 packets=200000 hosts=2000 seed=1 plugin=
+runs=5 packets=200000 hosts=2000 seed=1 plugin= instructions=yes
 while [ $# -gt 0 ]; do
     case $1 in
         -n) [ $# -ge 2 ] || die "-n needs a value"; runs=$2; shift 2 ;;
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
         -H) [ $# -ge 2 ] || die "-H needs a value"; hosts=$2; shift 2 ;;
         -s) [ $# -ge 2 ] || die "-s needs a value"; seed=$2; shift 2 ;;
         --quick) packets=20000 runs=2; shift ;;
+        --no-instructions) instructions=no; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) note "unknown option $1"; usage >&2; exit 2 ;;
         *) [ -z "$plugin" ] || die "one plugin only (got '$plugin' and '$1')"; plugin=$1; shift ;;
@@ -231,3 +235,33 @@ END {
 }' "$results"
 echo
 echo "(medians of $runs runs; peak = maximum resident set size; load at the end $(cut -d' ' -f1-3 /proc/loadavg))"
+
+# ---- instructions per packet ----------------------------------------------------
+# Wall times on a shared machine drift by several percent from run to run;
+# instruction counts do not.  Count them for the first packets of the capture
+# and for none (the start-up), and compare what the packets cost.
+if [ "$instructions" = yes ] && command -v valgrind >/dev/null && command -v editcap >/dev/null; then
+    slice=10000
+    editcap -r "$cap" "$work/slice.pcap" "1-$slice" 2>/dev/null || die "editcap cannot cut $cap"
+    head -c 24 "$cap" > "$work/empty.pcap"           # the pcap file header alone
+    chmod 644 "$work/slice.pcap" "$work/empty.pcap"
+    instructions_of() {     # FILE CONFIGURATION
+        # shellcheck disable=SC2086  # the arguments are meant to split
+        "${as_user[@]}" env HOME="$plugdir" XDG_CONFIG_HOME="$plugdir/.config" WIRESHARK_PLUGIN_DIR="$plugdir" \
+            valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tshark" -q -r "$1" ${args[$2]} 2>&1 >/dev/null |
+            sed -n 's/.*Collected : //p'
+    }
+    printf 'counting instructions (callgrind, %d packets)' "$slice" >&2
+    declare -A per_packet
+    for name in floor builtins trafan; do
+        full=$(instructions_of "$work/slice.pcap" "$name"); printf '.' >&2
+        start=$(instructions_of "$work/empty.pcap" "$name"); printf '.' >&2
+        [ -n "$full" ] && [ -n "$start" ] || die "callgrind gave no count for '$name'"
+        per_packet[$name]=$(( (full - start) / slice ))
+    done
+    echo >&2
+    awk -v f="${per_packet[floor]}" -v b="${per_packet[builtins]}" -v t="${per_packet[trafan]}" 'BEGIN {
+        printf "instructions per packet (first %d packets, start-up subtracted): floor %d, builtins %d, trafan %d\n", '"$slice"', f, b, t
+        printf "trafan instructions / floor = %.3f (target <= 1.10); builtins / floor = %.3f\n", t / f, b / f
+    }'
+fi
