@@ -928,6 +928,92 @@ add_generated_cases(void)
     g_free(dir);
 }
 
+/* ---- capture -> export -> picture ------------------------------------------ */
+
+#ifdef TRAFAN_GRAPH_TOOL
+/* Per host node of the SVG: its class ("node host source") and fill. */
+typedef struct {
+    GHashTable *class_of;       /* address -> class */
+    GHashTable *fill_of;        /* address -> fill */
+    char       *node_class, *node_fill;
+    gboolean    in_text;
+} SvgHosts;
+
+static void
+svg_start(GMarkupParseContext *context, const char *element, const char **names, const char **values,
+          gpointer data, GError **error)
+{
+    SvgHosts *svg = data;
+
+    for (guint i = 0; names[i]; i++) {
+        if (strcmp(element, "g") == 0 && strcmp(names[i], "class") == 0 && g_str_has_prefix(values[i], "node host")) {
+            g_free(svg->node_class);
+            svg->node_class = g_strdup(values[i]);
+        }
+        if (strcmp(element, "ellipse") == 0 && strcmp(names[i], "fill") == 0 && svg->node_class) {
+            g_free(svg->node_fill);
+            svg->node_fill = g_strdup(values[i]);
+        }
+    }
+    svg->in_text = strcmp(element, "text") == 0 && svg->node_class;
+}
+
+static void
+svg_text(GMarkupParseContext *context, const char *text, gsize len, gpointer data, GError **error)
+{
+    SvgHosts *svg = data;
+
+    if (svg->in_text && svg->node_fill) {
+        char *address = g_strndup(text, len);
+        g_hash_table_insert(svg->class_of, g_strdup(address), g_strdup(svg->node_class));
+        g_hash_table_insert(svg->fill_of, address, g_strdup(svg->node_fill));
+        g_clear_pointer(&svg->node_class, g_free);
+        g_clear_pointer(&svg->node_fill, g_free);
+    }
+    svg->in_text = FALSE;
+}
+
+/* tshark -z trafan,stat,out=DIR, then trafan-graph on DIR/graph.dot: the
+ * scanner is drawn red as a flagged source, its victim as its neighbour. */
+static void
+test_graph_end_to_end(void)
+{
+    char *dir = tshark_scratch_dir("picture");
+    char *options = g_strdup_printf(",out=%s", dir);
+    char *dot = g_build_filename(dir, "graph.dot", NULL), *svg_path = g_build_filename(dir, "hosts.svg", NULL);
+    TsharkResult r = run_report(bundled("scan_tcp_slow_flags.pcap"), options);
+    char *argv[] = { (char *)TRAFAN_GRAPH_TOOL, dot, (char *)"-o", svg_path, NULL };
+    int status = -1;
+    char *svg_text_data = NULL;
+    SvgHosts svg = { g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
+                     g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free), NULL, NULL, FALSE };
+    static const GMarkupParser parser = { svg_start, NULL, svg_text, NULL, NULL };
+
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_cmpint(status, ==, 0);
+    g_assert_true(g_file_get_contents(svg_path, &svg_text_data, NULL, NULL));
+
+    GMarkupParseContext *context = g_markup_parse_context_new(&parser, G_MARKUP_IGNORE_QUALIFIED, &svg, NULL);
+    g_assert_true(g_markup_parse_context_parse(context, svg_text_data, -1, NULL));
+    g_assert_cmpuint(g_hash_table_size(svg.class_of), ==, 2);
+    g_assert_nonnull(strstr(g_hash_table_lookup(svg.class_of, "192.168.1.178"), "source"));
+    g_assert_cmpstr(g_hash_table_lookup(svg.fill_of, "192.168.1.178"), ==, "#d7191c");
+    g_assert_nonnull(strstr(g_hash_table_lookup(svg.class_of, "192.168.1.2"), "neighbour"));
+    g_assert_nonnull(strstr(svg_text_data, "port_scan"));
+
+    g_markup_parse_context_free(context);
+    g_hash_table_destroy(svg.class_of);
+    g_hash_table_destroy(svg.fill_of);
+    g_free(svg_text_data);
+    tshark_result_clear(&r);
+    g_free(dot);
+    g_free(svg_path);
+    g_free(options);
+    g_free(dir);
+}
+#endif
+
 /* ---- live capture on the loopback interface ------------------------------ */
 
 /* A bounded UDP port scan between two loopback addresses: 40 datagrams to
@@ -1013,6 +1099,9 @@ main(int argc, char **argv)
     g_test_add_func("/tshark/empty-capture", test_empty_capture);
     g_test_add_func("/tshark/host-cap", test_host_cap);
     g_test_add_func("/tshark/live-capture", test_live_capture);
+#ifdef TRAFAN_GRAPH_TOOL
+    g_test_add_func("/tshark/graph-end-to-end", test_graph_end_to_end);
+#endif
 
     GPtrArray *captures = tshark_capture_files(source_dir);
     for (guint i = 0; i < captures->len; i++) {
