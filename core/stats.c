@@ -185,6 +185,7 @@ host_get(TrafanStats *stats, const TrafanAddress *address, gint64 now)
     host = g_new0(TrafanHost, 1);
     host->address = *address;
     host->first_ns = host->last_ns = now;
+    host->order = stats->hosts_created++;
     g_hash_table_insert(stats->hosts, &host->address, host);
     return host;
 }
@@ -352,13 +353,11 @@ values_sorted(GHashTable *table, GCompareFunc compare)
 }
 
 static int
-compare_first_seen(gconstpointer pa, gconstpointer pb)
+compare_creation(gconstpointer pa, gconstpointer pb)
 {
     const TrafanHost *a = *(TrafanHost *const *)pa, *b = *(TrafanHost *const *)pb;
 
-    if (a->first_ns != b->first_ns)
-        return a->first_ns < b->first_ns ? -1 : 1;
-    return trafan_address_compare(&a->address, &b->address);
+    return a->order < b->order ? -1 : a->order > b->order;
 }
 
 static TrafanHost *
@@ -469,8 +468,9 @@ trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error)
         protocol_table_add(stats->protocols, c->protocol, c->packets, c->bytes);
     }
 
-    /* Hosts in order of first appearance, so the host cap folds the same ones. */
-    GPtrArray *hosts = values_sorted(later->hosts, compare_first_seen);
+    /* Hosts in the order the later slice met them, which is the order the
+     * whole capture meets its new hosts in, so the host cap folds the same. */
+    GPtrArray *hosts = values_sorted(later->hosts, compare_creation);
     for (guint i = 0; i < hosts->len; i++)
         merge_host(stats, g_ptr_array_index(hosts, i));
     g_ptr_array_unref(hosts);

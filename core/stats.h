@@ -49,6 +49,7 @@ typedef struct {
     gint64  first_ns, last_ns;
     guint   peers;              /* filled by trafan_stats_finish() */
     guint   aggregated;         /* hosts folded into this one (pseudo-hosts) */
+    guint64 order;              /* creation order, which merging replays */
     GHashTable *dst_ports;      /* set of (ip_proto << 16 | port) it sent to */
 } TrafanHost;
 
@@ -69,6 +70,7 @@ typedef struct {
     GHashTable *conversations;  /* unordered address pair -> conversation */
     GHashTable *hosts;          /* TrafanAddress -> TrafanHost */
     guint       kept_hosts;     /* real (not pseudo) hosts in `hosts` */
+    guint64     hosts_created;
     GHashTable *protocols;      /* interned name -> TrafanProtocolCount */
     TrafanProtocolCount *last_protocol;     /* the entry of the previous frame */
     GHashTable *aggregated;     /* hosts folded past max_hosts (at most max_hosts kept) */

@@ -1001,9 +1001,8 @@ test_merge_equals_single_pass(void)
 }
 
 /* The host cap across slices.  Exact as long as no slice folds hosts by
- * itself (a slice knows only its own hosts) and hosts new in a later slice
- * at the cap boundary first appear at distinct times (the merge orders them
- * by first appearance, then by address).  Here slice 3 has two IPv6 hosts
+ * itself (a slice knows only its own hosts): the merge meets a later
+ * slice's new hosts in the order that slice met them.  Here slice 3 has two IPv6 hosts
  * that both fold into "other IPv6": their conversation becomes the pseudo-
  * host's self-conversation, all a -> b as in one pass. */
 static void
@@ -1050,6 +1049,34 @@ test_merge_host_cap(void)
     g_free(got);
     trafan_stats_free(whole);
     trafan_stats_free(acc);
+}
+
+/* Two hosts new in the same packet at the cap: the source is met first, in
+ * one pass and in the merge alike, although its address sorts later. */
+static void
+test_merge_host_cap_same_packet(void)
+{
+    TrafanStats *whole = stats_new_with(0, 3), *first = stats_new_with(0, 3), *second = stats_new_with(0, 3);
+    TrafanPacket p1 = ip_packet(MS(0), 100, "udp", "10.0.0.1", "10.0.0.2");
+    TrafanPacket p2 = ip_packet(MS(100), 200, "udp", "10.0.0.9", "10.0.0.3");
+    GError *error = NULL;
+
+    trafan_stats_add(whole, &p1);
+    trafan_stats_add(whole, &p2);
+    trafan_stats_add(first, &p1);
+    trafan_stats_add(second, &p2);
+    g_assert_true(trafan_stats_merge(first, second, &error));
+    g_assert_no_error(error);
+
+    char *expected = reports_of(whole), *got = reports_of(first);
+    assert_same_text(got, expected);
+    g_assert_nonnull(strstr(expected, "\"address\":\"10.0.0.9\""));
+    g_assert_null(strstr(expected, "\"address\":\"10.0.0.3\""));
+    g_free(expected);
+    g_free(got);
+    trafan_stats_free(whole);
+    trafan_stats_free(first);
+    trafan_stats_free(second);
 }
 
 static void
@@ -2038,6 +2065,7 @@ main(int argc, char **argv)
 
     g_test_add_func("/merge/equals-single-pass", test_merge_equals_single_pass);
     g_test_add_func("/merge/host-cap", test_merge_host_cap);
+    g_test_add_func("/merge/host-cap-same-packet", test_merge_host_cap_same_packet);
     g_test_add_func("/merge/mismatch", test_merge_mismatch);
 
     g_test_add_func("/report/json", test_report_json);
