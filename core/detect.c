@@ -2277,6 +2277,15 @@ trafan_detector_peek(TrafanDetector *d)
             g_hash_table_unref(scratch);
         }
     }
+    /* Beacons are judged on their whole series at the end; so far is enough
+     * to alert. */
+    GHashTable *scratch = findings_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, d->beacons);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        beacon_judge(d, k, v, scratch);
+    g_hash_table_unref(scratch);
     d->peeking = FALSE;
 }
 

@@ -110,8 +110,8 @@ void             trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
  * belong to d; the array is valid until the next call, the flags until
  * trafan_detector_free() (they keep being extended). */
 GPtrArray       *trafan_detector_take_new(TrafanDetector *d);
-/* Judge the windows still open, so that take_new() also returns flags whose
- * threshold is already crossed (live alerts).  Changes no merged state;
+/* Judge the windows still open and the beacons so far, so that take_new()
+ * also returns flags whose threshold is already crossed (live alerts).  Changes no merged state;
  * the same flag is then not returned again when its window closes. */
 void             trafan_detector_peek(TrafanDetector *d);
 /* End of input: close the open windows, judge the end-of-capture rules
