@@ -1016,9 +1016,12 @@ test_graph_end_to_end(void)
 
 /* ---- live capture on the loopback interface ------------------------------ */
 
-/* A bounded UDP port scan between two loopback addresses: 40 datagrams to
- * closed ports of 127.0.0.3, 50 ms apart; Linux answers each with ICMP port
- * unreachable. */
+static gint scan_done;
+
+/* A bounded UDP port scan between two loopback addresses: datagrams to 40
+ * closed ports of 127.0.0.3 in turn, 50 ms apart, until the capture ends
+ * (at most 12 s: 240 datagrams), so that a capture slow to start still sees
+ * all 40 ports.  Linux answers each with ICMP port unreachable. */
 static gpointer
 loopback_scan(gpointer unused)
 {
@@ -1027,10 +1030,10 @@ loopback_scan(gpointer unused)
 
     inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
     inet_pton(AF_INET, "127.0.0.3", &to.sin_addr);
-    g_usleep(2 * G_USEC_PER_SEC);     /* let the capture start */
+    g_usleep(G_USEC_PER_SEC);
     bind(fd, (struct sockaddr *)&from, sizeof from);
-    for (int port = 20000; port < 20040; port++) {
-        to.sin_port = htons((guint16)port);
+    for (int i = 0; i < 240 && !g_atomic_int_get(&scan_done); i++) {
+        to.sin_port = htons((guint16)(20000 + i % 40));
         sendto(fd, "probe", 5, 0, (struct sockaddr *)&to, sizeof to);
         g_usleep(50000);
     }
@@ -1045,10 +1048,12 @@ test_live_capture(void)
 {
     const char *argv[] = { "-q", "-i", "lo", "-a", "duration:8", "-f", "host 127.0.0.3",
                            "-z", "trafan,stat,live=1,format=json", NULL };
+    g_atomic_int_set(&scan_done, 0);
     GThread *scan = g_thread_new("scan", loopback_scan, NULL);
     gint64 started = g_get_monotonic_time();
     TsharkResult r = tshark_run_capture(argv);
 
+    g_atomic_int_set(&scan_done, 1);
     g_thread_join(scan);
     if (r.status != 0 && (strstr(r.err, "ermission") || strstr(r.err, "don't have")))
         g_test_skip("this user cannot capture on lo");
