@@ -44,8 +44,9 @@ struct TrafanTap {
     int                proto_icmpv6;
 };
 
-/* Listener registration order; the frame listener must be the one that
- * carries draw and finish, and is registered last. */
+/* Registration order.  The last listener registered carries reset, draw and
+ * finish: the frame listener, or "udp" for a caller with a frame listener
+ * of its own (trafan_tap_frame()). */
 static const char *const tap_names[] = { "ip", "ipv6", "tcp", "udp", "frame" };
 
 static TrafanPacket *
@@ -204,7 +205,7 @@ frame_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void
 }
 
 static void
-frame_reset(void *data)
+life_reset(void *data)
 {
     TrafanTap *tap = data;
 
@@ -215,7 +216,7 @@ frame_reset(void *data)
 }
 
 static void
-frame_draw(void *data)
+life_draw(void *data)
 {
     TrafanTap *tap = data;
 
@@ -224,7 +225,7 @@ frame_draw(void *data)
 }
 
 static void
-frame_finish(void *data)
+life_finish(void *data)
 {
     TrafanTap *tap = data;
 
@@ -252,9 +253,9 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
         gboolean last = i + 1 == tap->n_listeners;  /* carries reset, draw and finish */
         guint flags = last && need_tree ? TL_REQUIRES_PROTO_TREE : TL_REQUIRES_NOTHING;
         GString *failure = register_tap_listener(tap_names[i], tap, filter, flags,
-                                                 last ? frame_reset : NULL, packet_cbs[i],
-                                                 last ? frame_draw : NULL,
-                                                 last ? frame_finish : NULL);
+                                                 last ? life_reset : NULL, packet_cbs[i],
+                                                 last ? life_draw : NULL,
+                                                 last ? life_finish : NULL);
         if (failure) {
             *error = g_string_free(failure, FALSE);
             for (guint j = 0; j < i; j++)
