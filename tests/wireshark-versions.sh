@@ -328,7 +328,7 @@ FAILED=0
 
 # summarise LABEL RC CTEST_LOG
 summarise() {
-  local label=$1 rc=$2 log=$3 line total=0 failed=0 passed=0
+  local label=$1 rc=$2 log=$3 line total=0 failed=0 passed=0 skipped=0 note=
   case $rc in
     10) RESULTS+=("$label: configure failed"); FAILED=1; return ;;
     11) RESULTS+=("$label: build failed"); FAILED=1; return ;;
@@ -337,14 +337,16 @@ summarise() {
     line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
     if [[ $line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
       failed=${BASH_REMATCH[1]}; total=${BASH_REMATCH[2]}
-      passed=$((total - failed))
+      skipped=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*Skipped' "$log" || true)
+      passed=$((total - failed - skipped))
     fi
   fi
+  ((skipped == 0)) || note=", $skipped skipped"
   if ((rc != 0 && failed == 0)); then
-    RESULTS+=("$label: $passed passed, $failed failed (ctest exit $rc)")
+    RESULTS+=("$label: $passed passed, $failed failed$note (ctest exit $rc)")
     FAILED=1
   else
-    RESULTS+=("$label: $passed passed, $failed failed")
+    RESULTS+=("$label: $passed passed, $failed failed$note")
     ((failed == 0)) || FAILED=1
   fi
   ((total > 0)) || msg "$label: no tests were run"
