@@ -86,7 +86,22 @@ print_status(CliRun *run, gint64 now_ns)
     run->status_bytes = 0;
 }
 
-static void start_accumulators(CliRun *run);
+static void
+start_accumulators(CliRun *run)
+{
+    run->stats = trafan_stats_new(&run->opts.stats);
+    run->detector = trafan_detector_new(&run->opts.detect);
+    run->next_poll_ns = G_MININT64;
+    run->next_status_ns = 0;
+    run->status_bytes = 0;
+}
+
+static void
+stop_accumulators(CliRun *run)
+{
+    g_clear_pointer(&run->stats, trafan_stats_free);
+    g_clear_pointer(&run->detector, trafan_detector_free);
+}
 
 /* A frame stamped within five minutes of now is being captured now. */
 static gboolean
@@ -129,23 +144,6 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
             run->next_status_ns = pkt->abs_ns + period;
         }
     }
-}
-
-static void
-start_accumulators(CliRun *run)
-{
-    run->stats = trafan_stats_new(&run->opts.stats);
-    run->detector = trafan_detector_new(&run->opts.detect);
-    run->next_poll_ns = G_MININT64;
-    run->next_status_ns = 0;
-    run->status_bytes = 0;
-}
-
-static void
-stop_accumulators(CliRun *run)
-{
-    g_clear_pointer(&run->stats, trafan_stats_free);
-    g_clear_pointer(&run->detector, trafan_detector_free);
 }
 
 /* Wireshark resets every tap when it closes a file, at exit too: start
