@@ -589,3 +589,59 @@ trafan_stats_sorted_protocols(const TrafanStats *stats)
 {
     return values_sorted(stats->protocols, compare_protocols);
 }
+
+/* ---- accessors ----------------------------------------------------------- */
+
+guint64 trafan_stats_packets(const TrafanStats *stats) { return stats->packets; }
+guint64 trafan_stats_bytes(const TrafanStats *stats) { return stats->bytes; }
+gboolean trafan_stats_seen_any(const TrafanStats *stats) { return stats->seen_any; }
+gint64 trafan_stats_first_ns(const TrafanStats *stats) { return stats->first_ns; }
+gint64 trafan_stats_last_ns(const TrafanStats *stats) { return stats->last_ns; }
+gint64 trafan_stats_ref_ns(const TrafanStats *stats) { return stats->ref_ns; }
+const TrafanConfig *trafan_stats_config(const TrafanStats *stats) { return &stats->config; }
+guint trafan_stats_n_hosts(const TrafanStats *stats) { return g_hash_table_size(stats->hosts); }
+guint trafan_stats_n_conversations(const TrafanStats *stats) { return g_hash_table_size(stats->conversations); }
+guint trafan_stats_n_protocols(const TrafanStats *stats) { return g_hash_table_size(stats->protocols); }
+guint trafan_stats_hosts_aggregated(const TrafanStats *stats) { return g_hash_table_size(stats->aggregated); }
+gboolean trafan_stats_hosts_aggregated_exact(const TrafanStats *stats) { return !stats->aggregated_overflow; }
+const GArray *trafan_stats_buckets(const TrafanStats *stats) { return stats->buckets; }
+
+const TrafanHost *
+trafan_stats_host(const TrafanStats *stats, const TrafanAddress *address)
+{
+    return g_hash_table_lookup(stats->hosts, address);
+}
+
+const TrafanHost *
+trafan_stats_top_talker(const TrafanStats *stats)
+{
+    const TrafanHost *top = NULL;
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, stats->hosts);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const TrafanHost *h = value;
+        if (!top || h->tx_bytes > top->tx_bytes)
+            top = h;
+    }
+    return top;
+}
+
+guint64
+trafan_conversation_packets(const TrafanConversation *conv)
+{
+    return conv->a_to_b_packets + conv->b_to_a_packets;
+}
+
+guint64
+trafan_conversation_bytes(const TrafanConversation *conv)
+{
+    return conv->a_to_b_bytes + conv->b_to_a_bytes;
+}
+
+guint
+trafan_host_dst_ports(const TrafanHost *host)
+{
+    return host->dst_ports ? g_hash_table_size(host->dst_ports) : 0;
+}

@@ -94,6 +94,32 @@ gboolean trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError
 /* Derive what is not kept as state (host peers).  Call before reporting. */
 void trafan_stats_finish(TrafanStats *stats);
 
+/* ---- reading the state: reports, the GUI tree, the live status line ---- */
+
+guint64             trafan_stats_packets(const TrafanStats *stats);
+guint64             trafan_stats_bytes(const TrafanStats *stats);
+gboolean            trafan_stats_seen_any(const TrafanStats *stats);     /* a frame counted */
+gint64              trafan_stats_first_ns(const TrafanStats *stats);     /* earliest, absolute */
+gint64              trafan_stats_last_ns(const TrafanStats *stats);      /* latest, absolute */
+gint64              trafan_stats_ref_ns(const TrafanStats *stats);       /* relative times count from it */
+const TrafanConfig *trafan_stats_config(const TrafanStats *stats);
+guint               trafan_stats_n_hosts(const TrafanStats *stats);      /* pseudo-hosts included */
+guint               trafan_stats_n_conversations(const TrafanStats *stats);
+guint               trafan_stats_n_protocols(const TrafanStats *stats);
+/* Hosts folded past max_hosts, and whether that count is exact. */
+guint               trafan_stats_hosts_aggregated(const TrafanStats *stats);
+gboolean            trafan_stats_hosts_aggregated_exact(const TrafanStats *stats);
+/* TrafanBucket, ascending start, empty intervals omitted. */
+const GArray       *trafan_stats_buckets(const TrafanStats *stats);
+/* An address's own row (NULL if unseen or folded). */
+const TrafanHost   *trafan_stats_host(const TrafanStats *stats, const TrafanAddress *address);
+/* The host that sent most bytes so far (NULL before the first IP packet). */
+const TrafanHost   *trafan_stats_top_talker(const TrafanStats *stats);
+
+guint64 trafan_conversation_packets(const TrafanConversation *conv);
+guint64 trafan_conversation_bytes(const TrafanConversation *conv);
+guint   trafan_host_dst_ports(const TrafanHost *host);  /* distinct (protocol, port) it sent to */
+
 /* Sorted views for reports: biggest first (bytes, then packets, then address). */
 GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_hosts(const TrafanStats *stats);
