@@ -54,33 +54,16 @@ print_new_flags(CliRun *run)
         fflush(stderr);
 }
 
-/* The busiest sender of the capture so far, for the status line. */
-static const TrafanHost *
-top_talker(const TrafanStats *stats)
-{
-    const TrafanHost *top = NULL;
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, stats->hosts);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const TrafanHost *h = value;
-        if (!top || h->tx_bytes > top->tx_bytes)
-            top = h;
-    }
-    return top;
-}
-
 static void
 print_status(CliRun *run, gint64 now_ns)
 {
-    const TrafanHost *top = top_talker(run->stats);
+    const TrafanHost *top = trafan_stats_top_talker(run->stats);
     char host[TRAFAN_ADDRSTRLEN] = "-";
 
     if (top)
         trafan_address_to_str(&top->address, host);
     fprintf(stderr, "trafan: t=%" G_GINT64_FORMAT " s packets=%" G_GUINT64_FORMAT " bytes/s=%" G_GUINT64_FORMAT
-            " top=%s open_flags=%u\n", (now_ns - run->stats->ref_ns) / NS_PER_S, run->stats->packets,
+            " top=%s open_flags=%u\n", (now_ns - trafan_stats_ref_ns(run->stats)) / NS_PER_S, trafan_stats_packets(run->stats),
             run->status_bytes / run->opts.live_seconds, host, trafan_detector_open_flags(run->detector));
     fflush(stderr);
     run->status_bytes = 0;

@@ -1615,6 +1615,32 @@ test_report_dot(void)
     trafan_stats_free(stats);
 }
 
+/* A host's rules are listed each once, by exact name: "bandwidth" is not
+ * taken for part of "bandwidth_spike". */
+static void
+test_report_dot_rule_names(void)
+{
+    TrafanStats *stats = sample_stats();
+    GPtrArray *flags = g_ptr_array_new_with_free_func((GDestroyNotify)trafan_flag_free);
+    TrafanAddress host = addr("10.0.0.1");
+    const char *rules[] = { "bandwidth_spike", "bandwidth", "bandwidth_spike" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(rules); i++)
+        g_ptr_array_add(flags, trafan_flag_new(&host, TRAFAN_ROLE_SOURCE, rules[i]));
+
+    TrafanReportOptions opts = { 0, NULL, flags };
+    GString *dot = trafan_report_dot(stats, &opts);
+    GHashTable *graph;
+    GPtrArray *items = dot_parse(dot->str, &graph);
+
+    g_assert_cmpstr(g_hash_table_lookup(dot_node(items, "10.0.0.1")->attrs, "rule"), ==, "bandwidth_spike,bandwidth");
+    g_ptr_array_unref(items);
+    g_hash_table_destroy(graph);
+    g_string_free(dot, TRUE);
+    g_ptr_array_unref(flags);
+    trafan_stats_free(stats);
+}
+
 /* The lines of a text report section, from its title to the blank line. */
 static char **
 text_section_lines(const char *text, const char *title)
@@ -2072,6 +2098,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/locale", test_report_locale);
     g_test_add_func("/report/csv", test_report_csv);
     g_test_add_func("/report/dot", test_report_dot);
+    g_test_add_func("/report/dot-rule-names", test_report_dot_rule_names);
     g_test_add_func("/report/text-top", test_report_text_top);
     g_test_add_func("/report/text-negative-time", test_report_text_negative_time);
     g_test_add_func("/report/write-dir", test_report_write_dir);
