@@ -91,6 +91,14 @@ void trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt);
  * Both must use the same interval and time reference. */
 gboolean trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error);
 
+/* The whole state as a GVariant of type TRAFAN_STATS_VARIANT_TYPE (floating),
+ * and back.  Loading checks what could make the state inconsistent
+ * (duplicates, unknown hosts, intervals out of order) and refuses it. */
+#define TRAFAN_STATS_VARIANT_TYPE \
+    "((xu)ttbxxxxuta(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))"
+GVariant    *trafan_stats_save(const TrafanStats *stats);
+TrafanStats *trafan_stats_load(GVariant *state, GError **error);
+
 /* Derive what is not kept as state (host peers).  Call before reporting. */
 void trafan_stats_finish(TrafanStats *stats);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <wireshark.h>
+#include <epan/epan.h>
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
 
@@ -21,6 +22,7 @@
 #include "detect.h"
 #include "options.h"
 #include "report.h"
+#include "state.h"
 #include "stats.h"
 #include "tap.h"
 #include "trafan-plugin.h"
@@ -36,6 +38,8 @@ typedef struct {
     gboolean         live;          /* packets arrive as they happen */
     gint64           next_status_ns;
     guint64          status_bytes;  /* bytes since the last status line */
+    gboolean         seen_frame;
+    gint64           first_frame_ns;    /* orders state files */
 } CliRun;
 
 static void
@@ -77,6 +81,7 @@ start_accumulators(CliRun *run)
     run->next_poll_ns = G_MININT64;
     run->next_status_ns = 0;
     run->status_bytes = 0;
+    run->seen_frame = FALSE;
 }
 
 static void
@@ -102,6 +107,10 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
 
     if (!run->stats)
         start_accumulators(run);
+    if (!run->seen_frame) {
+        run->seen_frame = TRUE;
+        run->first_frame_ns = pkt->abs_ns;
+    }
     trafan_stats_add(run->stats, pkt);
     trafan_detector_add(run->detector, pkt);
     run->status_bytes += pkt->frame_len;
@@ -145,6 +154,16 @@ cli_draw(gpointer data)
 
     if (!run->stats)
         start_accumulators(run);
+    /* The state is saved before finish() closes the detector's windows. */
+    if (run->opts.state_file) {
+        GVariant *state = trafan_state_build(&run->opts, epan_get_version(), run->seen_frame, run->first_frame_ns,
+                                             run->stats, run->detector);
+        if (!trafan_state_write(run->opts.state_file, state, &error)) {
+            fprintf(stderr, "tshark: trafan: %s\n", error->message);
+            g_error_free(error);
+            exit(2);
+        }
+    }
     const GPtrArray *flags = trafan_detector_finish(run->detector);
     print_new_flags(run);
     trafan_stats_finish(run->stats);
@@ -195,8 +214,11 @@ cli_init(const char *arg, void *userdata _U_)
         cli_fail("invalid -z " CLI_PREFIX " argument", error->message);
     start_accumulators(run);
 
-    if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
+    TrafanTap *tap = trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure);
+    if (!tap)
         cli_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
+    if (run->opts.has_time_ref)
+        trafan_tap_set_time_ref(tap, run->opts.time_ref_ns);
     TRAFAN_STAT_INIT_RETURN(true);
 }
 

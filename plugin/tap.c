@@ -42,6 +42,8 @@ struct TrafanTap {
     const char        *last_name;
     int                proto_icmp;
     int                proto_icmpv6;
+    gboolean           has_time_ref;
+    gint64             time_ref_ns;
 };
 
 /* Registration order.  The last listener registered carries reset, draw and
@@ -186,7 +188,8 @@ trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
     TrafanPacket *pkt = record_for(tap, pinfo);
 
     pkt->abs_ns = (gint64)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
-    pkt->rel_ns = (gint64)pinfo->rel_ts.secs * 1000000000 + pinfo->rel_ts.nsecs;
+    pkt->rel_ns = tap->has_time_ref ? pkt->abs_ns - tap->time_ref_ns
+                                    : (gint64)pinfo->rel_ts.secs * 1000000000 + pinfo->rel_ts.nsecs;
     pkt->frame_len = pinfo->fd->pkt_len;
     pkt->protocol = highest_layer(tap, pinfo);
     add_icmp(tap, pinfo, pkt);
@@ -266,6 +269,13 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
         }
     }
     return tap;
+}
+
+void
+trafan_tap_set_time_ref(TrafanTap *tap, gint64 time_ref_ns)
+{
+    tap->has_time_ref = TRUE;
+    tap->time_ref_ns = time_ref_ns;
 }
 
 void
