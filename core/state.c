@@ -57,7 +57,10 @@ trafan_state_options(const TrafanRunOptions *opts)
 
     /* A builder keeps this order, which --dump shows. */
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(&b, "{sv}", "interval", g_variant_new_int64(opts->stats.interval_us));
+    /* The interval as -z interval= takes it, so that a difference reads as one. */
+    char *interval = g_strdup_printf("%" G_GINT64_FORMAT ".%06d", opts->stats.interval_us / 1000000,
+                                     (int)(opts->stats.interval_us % 1000000));
+    g_variant_builder_add(&b, "{sv}", "interval", g_variant_new_take_string(interval));
     g_variant_builder_add(&b, "{sv}", "max_hosts", g_variant_new_uint32(opts->stats.max_hosts));
     g_variant_builder_add(&b, "{sv}", "tree", g_variant_new_boolean(opts->protocol_tree));
     g_variant_builder_add(&b, "{sv}", "filter", g_variant_new_string(opts->filter ? opts->filter : ""));
@@ -99,11 +102,12 @@ parse_options(GVariant *dict, TrafanRunOptions *opts, const char *name, GError *
     guint n;
     const TrafanDetectOption *options = trafan_detect_options(&n);
     GVariantDict d;
-    const char *filter;
+    const char *filter, *interval;
     GError *local = NULL;
 
     g_variant_dict_init(&d, dict);
-    if (!g_variant_dict_lookup(&d, "interval", "x", &opts->stats.interval_us)
+    if (!g_variant_dict_lookup(&d, "interval", "&s", &interval)
+        || !trafan_parse_interval(interval, &opts->stats.interval_us)
         || !g_variant_dict_lookup(&d, "max_hosts", "u", &opts->stats.max_hosts)
         || !g_variant_dict_lookup(&d, "tree", "b", &opts->protocol_tree)
         || !g_variant_dict_lookup(&d, "filter", "&s", &filter)) {
@@ -210,16 +214,15 @@ read_checked(const char *path, GVariant **body, GError **error)
     }
     g_variant_ref_sink(file);
 
-    /* Reading a child of data that is not in normal form is safe (GVariant
-     * then gives defaults), so the magic and version can be told first. */
-    g_variant_get_child(file, 0, "&s", &magic);
-    g_variant_get_child(file, 1, "q", &version);
-    if (strcmp(magic, TRAFAN_STATE_MAGIC) != 0)
+    /* The serialisation starts with the magic string and its NUL. */
+    if (size < sizeof TRAFAN_STATE_MAGIC || memcmp(g_variant_get_data(file), TRAFAN_STATE_MAGIC, sizeof TRAFAN_STATE_MAGIC) != 0)
         fail(error, path, "not a trafan state file");
-    else if (version != TRAFAN_STATE_VERSION)
-        fail(error, path, "state format version %u; this trafan reads version %u", version, TRAFAN_STATE_VERSION);
     else if (!g_variant_is_normal_form(file))
         fail(error, path, "corrupt or truncated state file");
+    else if ((g_variant_get_child(file, 0, "&s", &magic), strcmp(magic, TRAFAN_STATE_MAGIC) != 0))
+        fail(error, path, "corrupt or truncated state file");
+    else if ((g_variant_get_child(file, 1, "q", &version), version != TRAFAN_STATE_VERSION))
+        fail(error, path, "state format version %u; this trafan reads version %u", version, TRAFAN_STATE_VERSION);
     else {
         g_variant_get_child(file, 2, "v", body);
         if (g_variant_is_of_type(*body, G_VARIANT_TYPE(BODY_TYPE)))

@@ -4,7 +4,8 @@
  *
  *   (s q v)   magic "trafan-state", format version, body
  *   body, version 1:  (a{sv} a{sv} v v)
- *     options   every option that shaped the state: interval (x, µs),
+ *     options   every option that shaped the state: interval (s, as
+ *               -z interval= takes it),
  *               max_hosts (u), tree (b), filter (s), and each detection
  *               option of trafan_detect_options() by name (u, d, b, s; an
  *               enumeration by its value's name)
