@@ -196,8 +196,8 @@ trafan_port_listed(const char *list, guint16 port)
         if (!*p)
             break;
         guint v = 0;
-        while (g_ascii_isdigit(*p))
-            v = MIN(v * 10 + (guint)(*p++ - '0'), 65536u);
+        for (; g_ascii_isdigit(*p); p++)
+            v = MIN(v * 10 + (guint)(*p - '0'), 65536u);
         if (v == port)
             return TRUE;
     }
@@ -260,7 +260,7 @@ option_text(const TrafanDetectConfig *cfg, const TrafanDetectOption *o)
     char num[G_ASCII_DTOSTR_BUF_SIZE];
     switch (o->type) {
     case TRAFAN_OPT_UINT:   return g_strdup_printf("%u", *(const guint *)field);
-    case TRAFAN_OPT_DOUBLE: return g_strdup(g_ascii_formatd(num, sizeof num, "%.17g", *(const double *)field));
+    case TRAFAN_OPT_DOUBLE: return g_strdup(g_ascii_dtostr(num, sizeof num, *(const double *)field));
     case TRAFAN_OPT_BOOL:   return g_strdup(*(const gboolean *)field ? "true" : "false");
     case TRAFAN_OPT_ENUM:   return g_strdup(o->enum_values[*(const guint *)field]);
     case TRAFAN_OPT_STRING: return g_strdup(*(char *const *)field ? *(char *const *)field : "");
