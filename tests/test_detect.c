@@ -925,6 +925,40 @@ test_live_alerts(void)
     g_array_unref(s);
 }
 
+/* The Statistics window judges spikes on the intervals closed so far: the
+ * spike at second 30 shows once second 31 has begun, before the end. */
+static void
+test_peek_spike(void)
+{
+    GArray *s = stream_new();
+    for (guint sec = 0; sec < 40; sec++)
+        for (guint i = 0; i < 100; i++)
+            udp(s, S(sec + i * 0.01), "192.0.2.30", 5004, "198.51.100.31", 5004, 1000);
+    for (guint i = 0; i < 4000; i++)
+        tcp(s, S(30 + i * 0.0002), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    stream_sort(s);
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    TrafanDetector *d = trafan_detector_new(&cfg);
+    gint64 seen_at = -1;
+    for (guint i = 0; i < s->len && seen_at < 0; i++) {
+        const TrafanPacket *p = &g_array_index(s, TrafanPacket, i);
+        trafan_detector_add(d, p);
+        trafan_detector_peek(d);
+        GPtrArray *fresh = trafan_detector_take_new(d);
+        if (fresh->len) {
+            g_assert_cmpstr(((const TrafanFlag *)fresh->pdata[0])->rule, ==, "bandwidth_spike");
+            seen_at = p->rel_ns;
+        }
+    }
+    g_assert_cmpint(seen_at, >=, S(31));
+    g_assert_cmpint(seen_at, <, S(32));
+    g_assert_cmpuint(trafan_detector_finish(d)->len, ==, 1);
+    trafan_detector_free(d);
+    trafan_detect_config_clear(&cfg);
+    g_array_unref(s);
+}
+
 static void
 test_flag_basics(void)
 {
@@ -1161,6 +1195,7 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/merge-refuses", test_merge_refuses);
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
+    g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);
     for (guint i = 0; i < G_N_ELEMENTS(rule_cases); i++)
         g_test_add_data_func(rule_cases[i].path, &rule_cases[i], test_rule_case);
