@@ -43,6 +43,7 @@ detect_option_value(const TrafanDetectConfig *cfg, const TrafanDetectOption *o)
     case TRAFAN_OPT_DOUBLE: return g_variant_new_double(*(const double *)field);
     case TRAFAN_OPT_BOOL:   return g_variant_new_boolean(*(const gboolean *)field);
     case TRAFAN_OPT_ENUM:   return g_variant_new_string(o->enum_values[*(const guint *)field]);
+    case TRAFAN_OPT_PORTS:  return g_variant_new_string(field);      /* a char array */
     case TRAFAN_OPT_STRING: break;
     }
     return g_variant_new_string(*(char *const *)field ? *(char *const *)field : "");
@@ -141,15 +142,8 @@ parse_options(GVariant *dict, TrafanRunOptions *opts, const char *name, GError *
 static GVariant *
 build(GVariant *options, GVariant *producer, const TrafanStats *stats, const TrafanDetector *detector)
 {
-    GVariant *detector_v;
-
-#ifdef TRAFAN_HAVE_DETECTOR_STATE
-    detector_v = detector ? trafan_detector_save(detector) : g_variant_new_tuple(NULL, 0);
-#else
-    (void)detector;
-    detector_v = g_variant_new_tuple(NULL, 0);
-#endif
-    GVariant *body = g_variant_new("(@a{sv}@a{sv}vv)", options, producer, trafan_stats_save(stats), detector_v);
+    GVariant *body = g_variant_new("(@a{sv}@a{sv}vv)", options, producer, trafan_stats_save(stats),
+                                   trafan_detector_save(detector));
     return g_variant_new("(sqv)", TRAFAN_STATE_MAGIC, (guint16)TRAFAN_STATE_VERSION, body);
 }
 
@@ -251,14 +245,8 @@ trafan_state_load(GVariant *body, const char *name, GError **error)
         ok = fail(error, name, "%s", local->message);
     if (ok && trafan_stats_config(state->stats)->interval_us != state->run.stats.interval_us)
         ok = fail(error, name, "the statistics' interval differs from the options'");
-    if (ok && !g_variant_is_of_type(detector_v, G_VARIANT_TYPE_UNIT)) {
-#ifdef TRAFAN_HAVE_DETECTOR_STATE
-        if (!(state->detector = trafan_detector_load(&state->run.detect, detector_v, &local)))
-            ok = fail(error, name, "%s", local->message);
-#else
-        ok = fail(error, name, "holds detector state, which this trafan cannot read");
-#endif
-    }
+    if (ok && !(state->detector = trafan_detector_load(&state->run.detect, detector_v, &local)))
+        ok = fail(error, name, "%s", local->message);
     g_clear_error(&local);
     g_variant_unref(stats_v);
     g_variant_unref(detector_v);
@@ -378,14 +366,8 @@ trafan_state_merge(TrafanState *state, const TrafanState *later, GError **error)
         g_string_free(b, TRUE);
         return FALSE;
     }
-    if (!state->detector != !later->detector) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s has no detector state",
-                    state->detector ? later->name : state->name);
-        return FALSE;
-    }
-
     if (!trafan_stats_merge(state->stats, later->stats, &local)
-        || (state->detector && !trafan_detector_merge(state->detector, later->detector, &local))) {
+        || !trafan_detector_merge(state->detector, later->detector, &local)) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "merging %s: %s", later->name, local->message);
         g_error_free(local);
         return FALSE;

@@ -12,7 +12,7 @@
  *     producer  trafan (s), wireshark (s): the versions that made it;
  *               first_frame (x, ns since the epoch; absent if no frame)
  *     stats     trafan_stats_save()
- *     detector  trafan_detector_save(), or () when the producer had none
+ *     detector  trafan_detector_save()
  *
  * `g_variant_print` gives its text form (`trafan-merge --dump`).  Files are
  * untrusted: the magic, the version, every type and the serialisation's
@@ -40,14 +40,14 @@ typedef struct {
     gint64          first_frame_ns; /* the time of its first frame, for ordering */
     TrafanRunOptions run;           /* the options, parsed back */
     TrafanStats    *stats;
-    TrafanDetector *detector;       /* NULL: the producer saved no detector state */
+    TrafanDetector *detector;
 } TrafanState;
 
 /* The options of a run that shape its state, as the a{sv} above (floating). */
 GVariant    *trafan_state_options(const TrafanRunOptions *opts);
 
-/* A state file's variant (floating).  first_frame_ns: the time of the first
- * frame read, if has_first_frame.  detector may be NULL (no detector state). */
+/* A state file's variant (floating), made before trafan_detector_finish().
+ * first_frame_ns: the time of the first frame read, if has_first_frame. */
 GVariant    *trafan_state_build(const TrafanRunOptions *opts, const char *wireshark_version,
                                 gboolean has_first_frame, gint64 first_frame_ns,
                                 const TrafanStats *stats, const TrafanDetector *detector);

@@ -123,11 +123,7 @@ main(int argc, char **argv)
     if (state_out && !trafan_state_write(state_out, trafan_state_save(whole), &error))
         die(2, error->message);
 
-    const GPtrArray *flags = NULL;
-    if (whole->detector)
-        flags = trafan_detector_finish(whole->detector);
-    else
-        fprintf(stderr, "trafan-merge: the states hold no detector state: no flags are judged\n");
+    const GPtrArray *flags = trafan_detector_finish(whole->detector);
     trafan_stats_finish(whole->stats);
 
     TrafanReportOptions report = { (guint)top, whole->run.filter, flags };
