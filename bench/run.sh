@@ -15,11 +15,15 @@
 #   --no-instructions skip the instruction counts (valgrind's callgrind on the
 #                     first 10000 packets, start-up subtracted), which do not
 #                     depend on the machine's load as wall times do
+#   --parallel LIST   captures (packet counts, comma-separated) for the
+#                     trafan-parallel speed-ups, -j 1 to -j nproc, merge time
+#                     and state sizes (default 200000,2000000; "none" skips)
 #   -h, --help        this text
 # environment:
 #   TRAFAN_PLUGIN     the plugin, when no argument names it
 #   TRAFAN_BENCH_DIR  where the generated capture is kept (default /var/tmp/trafan-bench)
 #   TSHARK            the tshark to run (default: tshark from PATH)
+#   TRAFAN_PARALLEL   trafan-parallel (default: build/postproc/trafan-parallel)
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
@@ -31,15 +35,16 @@ die() { echo "bench/run.sh: $*" >&2; exit 1; }
 note() { echo "bench/run.sh: $*" >&2; }
 usage() { sed -n '/^# usage:/,/^# SPDX/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-runs=5 packets=200000 hosts=2000 seed=1 plugin= instructions=yes
+runs=5 packets=200000 hosts=2000 seed=1 plugin= instructions=yes parallel_sizes=200000,2000000
 while [ $# -gt 0 ]; do
     case $1 in
         -n) [ $# -ge 2 ] || die "-n needs a value"; runs=$2; shift 2 ;;
         -p) [ $# -ge 2 ] || die "-p needs a value"; packets=$2; shift 2 ;;
         -H) [ $# -ge 2 ] || die "-H needs a value"; hosts=$2; shift 2 ;;
         -s) [ $# -ge 2 ] || die "-s needs a value"; seed=$2; shift 2 ;;
-        --quick) packets=20000 runs=2; shift ;;
+        --quick) packets=20000 runs=2 parallel_sizes=20000; shift ;;
         --no-instructions) instructions=no; shift ;;
+        --parallel) [ $# -ge 2 ] || die "--parallel needs a value"; parallel_sizes=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) note "unknown option $1"; usage >&2; exit 2 ;;
         *) [ -z "$plugin" ] || die "one plugin only (got '$plugin' and '$1')"; plugin=$1; shift ;;
@@ -104,23 +109,29 @@ if [ ! -d "$cache" ]; then
     chmod 755 "$cache"
 fi
 gen_id=$(sha256sum "$here/gen-traffic.c" | cut -c1-12)
-cap=$cache/traffic-p$packets-h$hosts-s$seed-$gen_id.pcap
-info=${cap%.pcap}.info
 
-if [ -s "$cap" ] && [ -s "$info" ]; then
-    note "reusing $cap"
-else
-    note "building the generator"
-    # shellcheck disable=SC2046  # pkg-config prints several words
-    cc -std=c11 -O2 -Wall -Wextra -o "$work/gen-traffic" "$here/gen-traffic.c" \
-        $(pkg-config --cflags --libs glib-2.0) -lm || die "cannot build bench/gen-traffic.c"
-    note "generating $packets packets, $hosts hosts into $cap"
-    "$work/gen-traffic" -n "$packets" -H "$hosts" -s "$seed" -o "$cap.tmp$$" > "$info.tmp$$" \
+# make_capture PACKETS: sets cap and info, generating the capture once.
+make_capture() {
+    cap=$cache/traffic-p$1-h$hosts-s$seed-$gen_id.pcap
+    info=${cap%.pcap}.info
+    if [ -s "$cap" ] && [ -s "$info" ]; then
+        note "reusing $cap"
+        return
+    fi
+    if [ ! -x "$work/gen-traffic" ]; then
+        note "building the generator"
+        # shellcheck disable=SC2046  # pkg-config prints several words
+        cc -std=c11 -O2 -Wall -Wextra -o "$work/gen-traffic" "$here/gen-traffic.c" \
+            $(pkg-config --cflags --libs glib-2.0) -lm || die "cannot build bench/gen-traffic.c"
+    fi
+    note "generating $1 packets, $hosts hosts into $cap"
+    "$work/gen-traffic" -n "$1" -H "$hosts" -s "$seed" -o "$cap.tmp$$" > "$info.tmp$$" \
         || { rm -f "$cap.tmp$$" "$info.tmp$$"; die "gen-traffic failed"; }
     chmod 644 "$cap.tmp$$" "$info.tmp$$"
     mv -f "$cap.tmp$$" "$cap"
     mv -f "$info.tmp$$" "$info"
-fi
+}
+make_capture "$packets"
 info_get() { awk -v k="$1" '$1 == k { print $2 }' "$info"; }
 
 # nobody must read the capture: use it in place if it can, else a copy
@@ -264,4 +275,55 @@ if [ "$instructions" = yes ] && command -v valgrind >/dev/null && command -v edi
         printf "instructions per packet (first %d packets, start-up subtracted): floor %d, builtins %d, trafan %d\n", '"$slice"', f, b, t
         printf "trafan instructions / floor = %.3f (target <= 1.10); builtins / floor = %.3f\n", t / f, b / f
     }'
+fi
+
+# ---- trafan-parallel: speed-up over one pass ------------------------------------
+# One tshark pass against trafan-parallel -j N (N slices of equal packet count)
+# for N = 1 .. nproc, each the median of three runs; then the merge alone and
+# the state files' sizes.  On a machine others use, the speed-up is bounded
+# by the cores that are free.
+parallel_tool=${TRAFAN_PARALLEL:-$top/build/postproc/trafan-parallel}
+if [ "$parallel_sizes" != none ]; then
+    [ -x "$parallel_tool" ] || die "no trafan-parallel at $parallel_tool (build it, or set TRAFAN_PARALLEL)"
+    command -v parallel >/dev/null || die "GNU parallel not found (apt-get install parallel)"
+    # tshark as the measurements run it, for trafan-parallel (TRAFAN_TSHARK)
+    {
+        echo '#!/bin/sh'
+        [ ${#as_user[@]} -eq 0 ] || echo 'chmod 1777 . 2>/dev/null     # the slice states are written here'
+        echo "exec ${as_user[*]} env HOME=$plugdir XDG_CONFIG_HOME=$plugdir/.config WIRESHARK_PLUGIN_DIR=$plugdir $tshark \"\$@\""
+    } > "$work/tshark.sh"
+    chmod 755 "$work/tshark.sh"
+    seconds_of() { /usr/bin/time -f %e -o "$work/time" "$@" > /dev/null 2> "$work/stderr" \
+                       || { cat "$work/stderr" >&2; die "failed: $*"; }; tail -n 1 "$work/time"; }
+    median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+    cores=$(nproc)
+    echo
+    echo "trafan-parallel -j N against one tshark pass (medians of 3 runs; load $(cut -d' ' -f1-3 /proc/loadavg))"
+    printf '%-10s %4s %9s %9s %9s %11s %9s %12s\n' packets N "one pass" parallel speed-up "speed-up/N" "merge s" "states KB"
+    for size in ${parallel_sizes//,/ }; do
+        [[ $size =~ ^[0-9]+$ ]] || die "--parallel takes packet counts (got '$size')"
+        make_capture "$size"
+        if [ ${#as_user[@]} -gt 0 ] && ! "${as_user[@]}" test -r "$cap"; then
+            cp "$cap" "$work/capture-$size.pcap" && chmod 644 "$work/capture-$size.pcap"
+            cap=$work/capture-$size.pcap
+        fi
+        t=()
+        for r in 1 2 3; do t+=("$(seconds_of "${as_user[@]}" env HOME="$plugdir" XDG_CONFIG_HOME="$plugdir/.config" \
+                                   WIRESHARK_PLUGIN_DIR="$plugdir" "$tshark" -q -r "$cap" -z trafan,stat)"); done
+        one=$(median3 "${t[@]}")
+        for ((n = 1; n <= cores; n++)); do
+            t=()
+            for r in 1 2 3; do      # the last run keeps its slices' states
+                rm -rf "$work/par"
+                keep=(); [ $r -lt 3 ] || keep=(--keep)
+                t+=("$(TRAFAN_TSHARK=$work/tshark.sh seconds_of "$parallel_tool" -q "${keep[@]}" -j "$n" -n "$n" "$cap" -o "$work/par")")
+            done
+            par=$(median3 "${t[@]}")
+            merge_s=$(seconds_of "$(dirname "$parallel_tool")/trafan-merge" -q "$work"/par/slices/*.state)
+            kb=$(du -k -c "$work"/par/slices/*.state | tail -n 1 | cut -f1)
+            awk -v p="$size" -v n="$n" -v one="$one" -v par="$par" -v m="$merge_s" -v kb="$kb" 'BEGIN {
+                printf "%-10d %4d %8.2fs %8.2fs %9.2f %11.2f %9.2f %12d\n", p, n, one, par, one / par, one / par / n, m, kb }'
+        done
+    done
+    echo "(states KB: all slices' state files together; merge s: trafan-merge of them alone)"
 fi
