@@ -1000,6 +1000,102 @@ test_merge_equals_single_pass(void)
     g_array_free(stream, TRUE);
 }
 
+static TrafanStats *sample_stats(void);
+
+/* A state through its serialised bytes and back, as a state file carries it. */
+static TrafanStats *
+through_bytes(const TrafanStats *stats)
+{
+    GVariant *saved = g_variant_ref_sink(trafan_stats_save(stats));
+    GBytes *bytes = g_variant_get_data_as_bytes(saved);
+    GVariant *read = g_variant_new_from_bytes(G_VARIANT_TYPE(TRAFAN_STATS_VARIANT_TYPE), bytes, FALSE);
+    GError *error = NULL;
+    TrafanStats *loaded = trafan_stats_load(read, &error);
+
+    g_assert_no_error(error);
+    g_variant_unref(g_variant_ref_sink(read));
+    g_bytes_unref(bytes);
+    g_variant_unref(saved);
+    return loaded;
+}
+
+/* Saved and loaded slices merge into exactly the whole, and a loaded state
+ * reports as the original (host order, buckets, time reference included). */
+static void
+test_state_round_trip(void)
+{
+    const guint n = 4000, cuts[] = { 1, 999, 2500, n };
+    GArray *stream = random_stream(20240611, n);
+    TrafanStats *whole = slice_stats(stream, 0, n, 100000), *acc = NULL;
+    TrafanStats *copy = through_bytes(whole);
+    char *expected = reports_of(whole), *again = reports_of(copy);
+    guint from = 0;
+
+    assert_same_text(again, expected);
+    for (guint i = 0; i < G_N_ELEMENTS(cuts); i++) {
+        TrafanStats *slice = slice_stats(stream, from, cuts[i], 100000), *loaded = through_bytes(slice);
+        GError *error = NULL;
+
+        from = cuts[i];
+        trafan_stats_free(slice);
+        if (!acc) {
+            acc = loaded;
+            continue;
+        }
+        g_assert_true(trafan_stats_merge(acc, loaded, &error));
+        trafan_stats_free(loaded);
+    }
+    char *merged = reports_of(acc);
+    assert_same_text(merged, expected);
+
+    g_free(merged);
+    g_free(again);
+    g_free(expected);
+    trafan_stats_free(acc);
+    trafan_stats_free(copy);
+    trafan_stats_free(whole);
+    g_array_free(stream, TRUE);
+}
+
+/* A state with a host listed twice, or a conversation between unknown
+ * hosts, is refused rather than loaded. */
+static void
+test_state_inconsistent(void)
+{
+    TrafanStats *stats = sample_stats();
+    GVariant *saved = g_variant_ref_sink(trafan_stats_save(stats));
+    GVariant *hosts = g_variant_get_child_value(saved, 11);
+    GVariant *first = g_variant_get_child_value(hosts, 0);
+    GVariant *pair[] = { first, first };
+    GVariant *twice = g_variant_ref_sink(g_variant_new_array(NULL, pair, 2));
+    GVariant *none = g_variant_ref_sink(g_variant_new_array(g_variant_get_type(first), NULL, 0));
+    GVariant *cases[] = { twice, none };
+    const char *messages[] = { "a host is invalid or listed twice", "between unknown hosts" };
+    GError *error = NULL;
+
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        gsize n = g_variant_n_children(saved);
+        GVariant **children = g_new(GVariant *, n);
+        for (gsize i = 0; i < n; i++)
+            children[i] = i == 11 ? g_variant_ref(cases[c]) : g_variant_get_child_value(saved, i);
+        GVariant *bad = g_variant_ref_sink(g_variant_new_tuple(children, n));
+
+        g_assert_null(trafan_stats_load(bad, &error));
+        g_assert_nonnull(strstr(error->message, messages[c]));
+        g_clear_error(&error);
+        for (gsize i = 0; i < n; i++)
+            g_variant_unref(children[i]);
+        g_free(children);
+        g_variant_unref(bad);
+    }
+    g_variant_unref(twice);
+    g_variant_unref(none);
+    g_variant_unref(first);
+    g_variant_unref(hosts);
+    g_variant_unref(saved);
+    trafan_stats_free(stats);
+}
+
 /* The host cap across slices.  Exact as long as no slice folds hosts by
  * itself (a slice knows only its own hosts): the merge meets a later
  * slice's new hosts in the order that slice met them.  Here slice 3 has two IPv6 hosts
@@ -2093,6 +2189,8 @@ main(int argc, char **argv)
     g_test_add_func("/merge/host-cap", test_merge_host_cap);
     g_test_add_func("/merge/host-cap-same-packet", test_merge_host_cap_same_packet);
     g_test_add_func("/merge/mismatch", test_merge_mismatch);
+    g_test_add_func("/state/round-trip", test_state_round_trip);
+    g_test_add_func("/state/inconsistent", test_state_inconsistent);
 
     g_test_add_func("/report/json", test_report_json);
     g_test_add_func("/report/locale", test_report_locale);
