@@ -59,26 +59,8 @@ typedef struct {
     GArray *protocols;          /* TrafanProtocolCount (bytes, packets) */
 } TrafanBucket;
 
-typedef struct {
-    TrafanConfig config;
-
-    guint64 packets, bytes;
-    gint64  first_ns, last_ns;  /* earliest and latest absolute time */
-    gint64  ref_ns;             /* Wireshark's time reference (first frame) */
-    gboolean seen_any;
-
-    GHashTable *conversations;  /* unordered address pair -> conversation */
-    GHashTable *hosts;          /* TrafanAddress -> TrafanHost */
-    guint       kept_hosts;     /* real (not pseudo) hosts in `hosts` */
-    guint64     hosts_created;
-    GHashTable *protocols;      /* interned name -> TrafanProtocolCount */
-    TrafanProtocolCount *last_protocol;     /* the entry of the previous frame */
-    GHashTable *aggregated;     /* hosts folded past max_hosts (at most max_hosts kept) */
-    gboolean    aggregated_overflow;    /* ... and there were more than that */
-
-    GArray *buckets;            /* TrafanBucket, ascending index, non-empty */
-    gint64  io_index;           /* -z io,stat's current interval: see stats.c */
-} TrafanStats;
+/* The accumulators; read them through the functions below. */
+typedef struct TrafanStats TrafanStats;
 
 void         trafan_config_init(TrafanConfig *config);
 TrafanStats *trafan_stats_new(const TrafanConfig *config);
