@@ -126,7 +126,10 @@ parse_options(GVariant *dict, TrafanRunOptions *opts, const char *name, GError *
         g_free(text);
         if (!ok) {
             g_variant_dict_clear(&d);
-            fail(error, name, "detection option %s %s", options[i].name, local ? local->message : "missing");
+            if (local)
+                fail(error, name, "%s", local->message);
+            else
+                fail(error, name, "the options lack %s (made by another version of trafan?)", options[i].name);
             g_clear_error(&local);
             return FALSE;
         }
