@@ -1,12 +1,12 @@
 /* test_parallel.c — trafan-parallel and trafan-merge against one pass.
  *
- * Every capture of the test set is split by packet count and by time into
- * 2, 3 and 7 slices (the bundled captures; each shared one once, by count
- * or by time in turn, into 7 or 3, to keep CI short), run slice by slice
- * and merged: the JSON
- * report must equal the single pass's byte for byte, flags included, except
- * for the highest layer of frames whose TCP reassembly a cut restarted.
- * Those are counted, and must belong to conversations that span a cut.
+ * Every capture of the test set is split by packet count (cut at idle gaps,
+ * trafan-split) and by time (editcap -i) into 2, 3 and 7 slices (the bundled
+ * captures; each shared one once, into 7 by count or 3 by time in turn, to
+ * keep CI short), run slice by slice and merged: the JSON report must equal
+ * the single pass's byte for byte, flags included, except for the highest
+ * layer of frames whose TCP reassembly a cut restarted.  Those are counted,
+ * and must belong to conversations that span a cut.
  * With TRAFAN_CUTS_TSV set, one line per split is appended there.
  * Then the remote path (GNU parallel --sshlogin through fake-ssh.sh), a
  * failing slice, and state files that must be refused.
@@ -316,6 +316,29 @@ test_split(gconstpointer data)
     g_free(out);
 }
 
+/* Slices of N packets (editcap -c) instead of cuts at idle gaps. */
+static void
+test_editcap_slices(void)
+{
+    const char *copy = tshark_capture(TRAFAN_SOURCE_DIR "/captures/c2_beacon_tls_dns_slips.pcap");
+    char *out = tshark_scratch_dir("editcap");
+    const char *argv[] = { TRAFAN_PARALLEL_TOOL, "-q", "-c", "200", copy, "-o", out, NULL };
+    Run r = run_tool(argv, NULL);
+    char *path = g_build_filename(out, "report.json", NULL), *merged;
+
+    assert_quiet(r.err);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_true(g_file_get_contents(path, &merged, NULL, NULL));
+    char *x = comparable(single_pass(copy)->out), *y = comparable(merged);
+    assert_same_text(y, x);
+    g_free(x);
+    g_free(y);
+    g_free(merged);
+    g_free(path);
+    run_clear(&r);
+    g_free(out);
+}
+
 /* The remote path: GNU parallel sends the slices to another login
  * (fake-ssh.sh, a stand-in for ssh), runs tshark there and brings the
  * states back; the result is the local one. */
@@ -564,6 +587,7 @@ main(int argc, char **argv)
 
     g_test_add_func("/parallel/remote", test_remote);
     g_test_add_func("/parallel/failing-slice", test_failing_slice);
+    g_test_add_func("/parallel/editcap-slices", test_editcap_slices);
     g_test_add_func("/merge/different-options", test_merge_different_options);
     g_test_add_func("/merge/dump-and-state", test_merge_dump_and_state);
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
