@@ -204,6 +204,16 @@ trafan_port_listed(const char *list, guint16 port)
     return FALSE;
 }
 
+TrafanPortSet *
+trafan_port_set_new(const char *list)
+{
+    TrafanPortSet *set = g_new0(TrafanPortSet, 1);
+    for (guint port = 0; port < 65536; port++)
+        if (trafan_port_listed(list, (guint16)port))
+            set->bits[port / 64] |= G_GUINT64_CONSTANT(1) << (port % 64);
+    return set;
+}
+
 static void
 set_from_text(TrafanDetectConfig *cfg, const TrafanDetectOption *o, const char *text)
 {
@@ -1072,6 +1082,8 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
         ctx->config = rule_config(&d->cfg, r);
         ctx->detector = d;
         ctx->index = r;
+        if (ctx->rule->setup)
+            ctx->data = ctx->rule->setup(ctx);
         if (ctx->rule->judge) {
             d->set_of[r] = window_set_for(d, ctx);
             continue;
@@ -1099,9 +1111,11 @@ trafan_detector_free(TrafanDetector *d)
         table_unref(w->set, w->head);
         g_hash_table_unref(w->head_findings);
     }
-    for (guint r = 0; r < trafan_n_rules; r++)
+    for (guint r = 0; r < trafan_n_rules; r++) {
         if (d->rules[r].state)
             d->rules[r].rule->series->free_state(d->rules[r].state);
+        g_free(d->rules[r].data);
+    }
     g_hash_table_unref(d->body);
     g_hash_table_unref(d->output);
     g_hash_table_unref(d->previews);
