@@ -91,6 +91,27 @@ static void begin_chart(Plot *plot, const char *name, int height)
     g_free(out);
 }
 
+/* Values drawn in a unit that keeps tic labels short and exact: "1.5" on
+ * an axis in MB/s rather than "1500000" or a rounded "2 M". */
+typedef struct {
+    double divisor;
+    const char *prefix;         /* SI: "", "k", "M", ... */
+    const char *words;          /* "", "thousands", "millions", ... */
+} Scale;
+
+static Scale scale_for(double max)
+{
+    static const Scale scales[] = {
+        {1, "", ""}, {1e3, "k", ", thousands"}, {1e6, "M", ", millions"},
+        {1e9, "G", ", billions"}, {1e12, "T", ", trillions"}, {1e15, "P", ", 10^15"},
+    };
+    guint i = 0;
+
+    while (i + 1 < G_N_ELEMENTS(scales) && max >= scales[i + 1].divisor)
+        i++;
+    return scales[i];
+}
+
 /* ---- time series ---- */
 
 static const char *time_format(double span)
@@ -129,29 +150,54 @@ static void time_axis(Plot *plot, const TrReport *r, double x0, double x1)
     g_free(label);
 }
 
-/* Each flag's span, shaded behind the curves and numbered as in the
- * suspicious-hosts table; a span too thin to see is widened. */
-static void flag_spans(Plot *plot, const TrReport *r, double x0, double x1)
+#define MAX_LANES   6
+#define LANE_HEIGHT 0.05        /* of the panel */
+
+/* Each flag's span, shaded behind the curves; with `lanes`, also a bar per
+ * flag in lanes above the curves, numbered as in the suspicious-hosts
+ * table.  A span too thin to see is widened. */
+static void flag_marks(Plot *plot, const TrReport *r, double x0, double x1, gboolean lanes)
 {
     double min_width = (x1 - x0) * 0.004;
+    guint n_lanes = MIN(r->flags->len, MAX_LANES);
 
     for (guint i = 0; i < r->flags->len; i++) {
         const TrFlag *f = g_ptr_array_index(r->flags, i);
-        const char *colour = strcmp(f->rule, "bandwidth_spike") == 0 ? SPIKE_COLOUR : FLAG_COLOUR;
+        gboolean spike = strcmp(f->rule, "bandwidth_spike") == 0;
+        const char *colour = spike ? SPIKE_COLOUR : FLAG_COLOUR;
         double a = r->first_time + f->start, b = r->first_time + f->end;
+        double top = 1 - (i % MAX_LANES) * LANE_HEIGHT - 0.01;
 
         if (b - a < min_width) {
             double mid = (a + b) / 2;
             a = mid - min_width / 2;
             b = mid + min_width / 2;
         }
-        g_string_append_printf(plot->script,
-                               "set object %u rect from %.6f, graph 0 to %.6f, graph 1 behind "
-                               "fc rgb '%s' fs transparent solid 0.22 noborder\n"
-                               "set label %u '%u' at %.6f, graph 1 offset 0,0.6 center "
-                               "textcolor rgb '%s' front\n",
-                               i + 1, a, b, colour, i + 1, i + 1, (a + b) / 2, colour);
+        /* a long span shaded would only tint the whole chart */
+        if (spike || b - a < (x1 - x0) / 4)
+            g_string_append_printf(plot->script,
+                                   "set object %u rect from %.6f, graph 0 to %.6f, graph 1 behind "
+                                   "fc rgb '%s' fs transparent solid %.2f noborder\n",
+                                   2 * i + 1, a, b, colour, spike ? 0.3 : 0.15);
+        if (lanes)
+            g_string_append_printf(plot->script,
+                                   "set object %u rect from %.6f, graph %.3f to %.6f, graph %.3f front "
+                                   "fc rgb '%s' fs solid 1 noborder\n"
+                                   "set label %u '%u' at %.6f, graph %.3f left offset char 0.4,0 "
+                                   "textcolor rgb '%s' font ',10' front\n",
+                                   2 * i + 2, a, top - LANE_HEIGHT * 0.6, b, top, colour, i + 1, i + 1,
+                                   b, top - LANE_HEIGHT * 0.3, colour);
     }
+    /* room above the curves for the lanes */
+    if (lanes && n_lanes) {
+        double used = n_lanes * LANE_HEIGHT + 0.02;
+        g_string_append_printf(plot->script, "set offsets 0, 0, graph %.3f, 0\n", used / (1 - used));
+    }
+}
+
+static void flag_marks_clear(Plot *plot)
+{
+    g_string_append(plot->script, "unset object\nunset label\nset offsets 0, 0, 0, 0\n");
 }
 
 /* Columns: time, bytes/s, packets/s, then bytes/s stacked per protocol
@@ -179,34 +225,48 @@ static gboolean bandwidth_data(Plot *plot, const TrReport *r, const TrSeries *s,
     return write_data(plot, "series", data, error);
 }
 
+static void series_max(const TrSeries *s, double *bytes, double *packets)
+{
+    *bytes = *packets = 0;
+    for (guint k = 0; k < s->points->len; k++) {
+        const TrBucket *p = &g_array_index(s->points, TrBucket, k);
+        *bytes = MAX(*bytes, p->bytes / s->step);
+        *packets = MAX(*packets, p->packets / s->step);
+    }
+}
+
 static void bandwidth_chart(Plot *plot, const TrReport *r, const TrSeries *s, double x0, double x1)
 {
     char *file = data_path(plot, "series"), *step = tr_number_text(s->step);
     char *per = s->per_point > 1 ? g_strdup_printf(" (mean over %s s)", step) : g_strdup("");
     char *label = time_label(x0, x1);
+    double max_bytes, max_packets;
 
+    series_max(s, &max_bytes, &max_packets);
+    Scale bytes = scale_for(max_bytes), packets = scale_for(max_packets);
     begin_chart(plot, "bandwidth", 520);
     time_axis(plot, r, x0, x1);
-    flag_spans(plot, r, x0, x1);
+    flag_marks(plot, r, x0, x1, TRUE);
     g_string_append_printf(plot->script,
-                           "set multiplot layout 2,1 margins 0.1,0.97,0.12,0.94 spacing 0,0.1\n"
-                           "set format y '%%.0s %%cB/s'\n"
-                           "set ylabel 'bytes per second'\n"
+                           "set multiplot layout 2,1 margins 0.1,0.96,0.12,0.97 spacing 0,0.08\n"
+                           "set format y '%%g'\n"
+                           "set ylabel 'bytes per second (%sB/s)'\n"
                            "set yrange [0:*]\n"
                            "set style fill solid 0.35 noborder\n"
                            "set format x ''\n"
                            "unset xlabel\n"
-                           "plot '%s' using ($1):2 with fillsteps fc rgb '%s' title 'bytes/s%s', "
-                           "'' using ($1):2 with steps lc rgb '%s' lw 1.2 title 'bytes/s%s'\n"
-                           "unset label\n"
+                           "plot '%s' using ($1):($2/%g) with fillsteps fc rgb '%s' title 'bytes/s%s', "
+                           "'' using ($1):($2/%g) with steps lc rgb '%s' lw 1.2 title 'bytes/s%s'\n",
+                           bytes.prefix, file, bytes.divisor, BYTES_COLOUR, per, bytes.divisor, BYTES_COLOUR, per);
+    flag_marks_clear(plot);
+    flag_marks(plot, r, x0, x1, FALSE);
+    g_string_append_printf(plot->script,
                            "set format x '%s'\n"
                            "set xlabel '%s'\n"
-                           "set format y '%%.0s %%c'\n"
-                           "set ylabel 'packets per second'\n"
-                           "plot '%s' using ($1):3 with steps lc rgb '%s' lw 1.2 title 'packets/s%s'\n"
+                           "set ylabel 'packets per second%s'\n"
+                           "plot '%s' using ($1):($3/%g) with steps lc rgb '%s' lw 1.2 title 'packets/s%s'\n"
                            "unset multiplot\n",
-                           file, BYTES_COLOUR, per, BYTES_COLOUR, per, time_format(x1 - x0),
-                           label, file, PACKETS_COLOUR, per);
+                           time_format(x1 - x0), label, packets.words, file, packets.divisor, PACKETS_COLOUR, per);
     g_free(label);
     g_free(per);
     g_free(step);
@@ -219,24 +279,28 @@ static void protocol_bandwidth_chart(Plot *plot, const TrReport *r, const TrSeri
     char *file = data_path(plot, "series");
     guint spare = 0, other = 3 + s->n_protocols + 1;
     const char **colours = g_new0(const char *, s->n_protocols + 1);
+    double max_bytes, max_packets;
 
+    series_max(s, &max_bytes, &max_packets);
+    Scale bytes = scale_for(max_bytes);
     for (guint j = 0; j < s->n_protocols; j++)
         colours[j] = tg_protocol_colour(g_ptr_array_index(r->bandwidth_protocols, j), &spare);
     begin_chart(plot, "protocol-bandwidth", 360);
     time_axis(plot, r, x0, x1);
+    flag_marks(plot, r, x0, x1, FALSE);
     g_string_append_printf(plot->script,
                            "set key outside right top vertical Left reverse samplen 1.5\n"
-                           "set format y '%%.0s %%cB/s'\n"
-                           "set ylabel 'bytes per second'\n"
+                           "set format y '%%g'\n"
+                           "set ylabel 'bytes per second (%sB/s)'\n"
                            "set yrange [0:*]\n"
                            "set style fill solid 0.85 noborder\n"
-                           "plot '%s' using ($1):%u with fillsteps fc rgb '%s' title 'other'",
-                           file, other, OTHER_COLOUR);
+                           "plot '%s' using ($1):($%u/%g) with fillsteps fc rgb '%s' title 'other'",
+                           bytes.prefix, file, other, bytes.divisor, OTHER_COLOUR);
     /* Drawn from the top of the stack down, each over the one above. */
     for (guint j = s->n_protocols; j-- > 0;) {
         char *name = plain(g_ptr_array_index(r->bandwidth_protocols, j), 24);
-        g_string_append_printf(plot->script, ", '' using ($1):%u with fillsteps fc rgb '%s' title '%s'",
-                               4 + j, colours[j], name);
+        g_string_append_printf(plot->script, ", '' using ($1):($%u/%g) with fillsteps fc rgb '%s' title '%s'",
+                               4 + j, bytes.divisor, colours[j], name);
         g_free(name);
     }
     g_string_append_c(plot->script, '\n');
@@ -277,28 +341,29 @@ static gboolean bar_chart(Plot *plot, const char *name, const char *axis, GArray
         g_free(file);
         return FALSE;
     }
+    Scale scale = scale_for((double)max);
     begin_chart(plot, name, 70 + 30 * MAX(bars->len, 1));
     g_string_append_printf(plot->script,
                            "set yrange [%f:-0.5]\n"
-                           "set xrange [0:%" G_GUINT64_FORMAT "]\n"
-                           "set format x '%%.0s %%cB'\n"
-                           "set xlabel '%s'\n"
+                           "set xrange [0:%g]\n"
+                           "set format x '%%g'\n"
+                           "set xlabel '%s (%sB)'\n"
                            "set grid xtics lc rgb '#e0e0e0' lt 1\n"
                            "set ytics scale 0\n"
                            "set lmargin 22\n"
                            "set style fill solid 0.9 noborder\n"
                            "plot ",
-                           bars->len - 0.5, max + max / 4, axis);
+                           bars->len - 0.5, (max + max / 4) / scale.divisor, axis, scale.prefix);
     for (guint i = 0; i < bars->len; i++) {
         const Bar *b = &g_array_index(bars, Bar, i);
         g_string_append_printf(plot->script,
-                               "'%s' every ::%u::%u using ($2/2):(%u):($2/2):(0.38):yticlabels(1) "
+                               "'%s' every ::%u::%u using ($2/%g):(%u):($2/%g):(0.38):yticlabels(1) "
                                "with boxxyerror fc rgb '%s' title '%s', ",
-                               file, i, i, i, b->colour, b->tooltip);
+                               file, i, i, 2 * scale.divisor, i, 2 * scale.divisor, b->colour, b->tooltip);
     }
     g_string_append_printf(plot->script,
-                           "'%s' using 2:0:3 with labels left offset char 0.6,0 textcolor rgb '#333333' "
-                           "notitle\n", file);
+                           "'%s' using ($2/%g):0:3 with labels left offset char 0.6,0 textcolor rgb '#333333' "
+                           "notitle\n", file, scale.divisor);
     g_free(file);
     return TRUE;
 }
