@@ -400,13 +400,14 @@ static int compare_tx_bytes(gconstpointer pa, gconstpointer pb)
     return strcmp(a->address, b->address);
 }
 
-/* Hosts by bytes sent, biggest first: the top sources. */
+/* Hosts that sent, by bytes sent, biggest first: the top sources. */
 GPtrArray *tr_top_sources(const TrReport *r)
 {
-    GPtrArray *sorted = g_ptr_array_sized_new(r->hosts->len);  /* g_ptr_array_copy() would own them */
+    GPtrArray *sorted = g_ptr_array_sized_new(r->hosts->len);
 
-    g_ptr_array_extend(sorted, r->hosts, NULL, NULL);
-
+    for (guint i = 0; i < r->hosts->len; i++)
+        if (((TrHost *)g_ptr_array_index(r->hosts, i))->tx_packets)
+            g_ptr_array_add(sorted, g_ptr_array_index(r->hosts, i));
     g_ptr_array_sort(sorted, compare_tx_bytes);
     return sorted;
 }

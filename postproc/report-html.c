@@ -390,7 +390,7 @@ static void sources(Page *p)
                                           ">Peers", ">Dst ports", "First seen", "Last seen", NULL};
     GPtrArray *sorted = tr_top_sources(p->r);
     guint rows = MIN(p->opts->top, sorted->len);
-    char *caption = g_strdup_printf("Hosts by bytes sent, top %u of %u; flagged hosts in red.", rows, sorted->len);
+    char *caption = g_strdup_printf("Hosts by bytes sent, top %u of the %u that sent; flagged hosts in red.", rows, sorted->len);
 
     section_begin(p, "sources", "Top sources");
     figure(p, "sources", caption);

@@ -123,7 +123,7 @@ GString *tr_html_render(const TrReport *report, GHashTable *charts, const TrHtml
 /* Print an HTML file to PDF with a headless Chromium. */
 gboolean tr_pdf_print(const char *html_path, const char *pdf_path, GError **error);
 
-/* Hosts by bytes sent, biggest first (the array owns no host). */
+/* Hosts that sent, by bytes sent, biggest first (the array owns no host). */
 GPtrArray *tr_top_sources(const TrReport *report);
 
 /* Helpers shared with the tests. */
