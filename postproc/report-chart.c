@@ -78,12 +78,12 @@ static void begin_chart(Plot *plot, const char *name, int height)
 
     g_string_append_printf(plot->script,
                            "\nreset\n"
-                           "set terminal svg size %d,%d dynamic noenhanced font 'Helvetica,12' "
+                           "set terminal svg size %d,%d dynamic enhanced font 'Helvetica,12' "
                            "name '%s' background '#ffffff'\n"
                            "set output '%s.svg'\n"
                            "set datafile separator '\\t'\n"
                            "set border 3 lc rgb '#555555'\n"
-                           "set tics nomirror textcolor rgb '#333333'\n"
+                           "set tics nomirror textcolor rgb '#333333' noenhanced\n"
                            "set key off\n",
                            WIDTH, height, id, out);
     g_ptr_array_add(plot->charts, g_strdup(name));
@@ -144,7 +144,7 @@ static void time_axis(Plot *plot, const TrReport *r, double x0, double x1)
                            "set xdata time\n"
                            "set format x '%s'\n"
                            "set xrange [%.6f:%.6f]\n"
-                           "set xlabel '%s'\n"
+                           "set xlabel '%s' noenhanced\n"
                            "set grid xtics ytics lc rgb '#e0e0e0' lt 1\n",
                            time_format(x1 - x0), x0, x1, label);
     g_free(label);
@@ -184,7 +184,7 @@ static void flag_marks(Plot *plot, const TrReport *r, double x0, double x1, gboo
                                    "set object %u rect from %.6f, graph %.3f to %.6f, graph %.3f front "
                                    "fc rgb '%s' fs solid 1 noborder\n"
                                    "set label %u '%u' at %.6f, graph %.3f left offset char 0.4,0 "
-                                   "textcolor rgb '%s' font ',10' front\n",
+                                   "textcolor rgb '%s' font ',10' front noenhanced\n",
                                    2 * i + 2, a, top - LANE_HEIGHT * 0.6, b, top, colour, i + 1, i + 1,
                                    b, top - LANE_HEIGHT * 0.3, colour);
     }
@@ -250,21 +250,21 @@ static void bandwidth_chart(Plot *plot, const TrReport *r, const TrSeries *s, do
     g_string_append_printf(plot->script,
                            "set multiplot layout 2,1 margins 0.1,0.96,0.12,0.97 spacing 0,0.08\n"
                            "set format y '%%g'\n"
-                           "set ylabel 'bytes per second (%sB/s)'\n"
+                           "set ylabel 'bytes per second (%sB/s)' noenhanced\n"
                            "set yrange [0:*]\n"
                            "set style fill solid 0.35 noborder\n"
                            "set format x ''\n"
                            "unset xlabel\n"
-                           "plot '%s' using ($1):($2/%g) with fillsteps fc rgb '%s' title 'bytes/s%s', "
-                           "'' using ($1):($2/%g) with steps lc rgb '%s' lw 1.2 title 'bytes/s%s'\n",
+                           "plot '%s' using ($1):($2/%g) with fillsteps fc rgb '%s' title 'bytes/s%s' noenhanced, "
+                           "'' using ($1):($2/%g) with steps lc rgb '%s' lw 1.2 title 'bytes/s%s' noenhanced\n",
                            bytes.prefix, file, bytes.divisor, BYTES_COLOUR, per, bytes.divisor, BYTES_COLOUR, per);
     flag_marks_clear(plot);
     flag_marks(plot, r, x0, x1, FALSE);
     g_string_append_printf(plot->script,
                            "set format x '%s'\n"
-                           "set xlabel '%s'\n"
-                           "set ylabel 'packets per second%s'\n"
-                           "plot '%s' using ($1):($3/%g) with steps lc rgb '%s' lw 1.2 title 'packets/s%s'\n"
+                           "set xlabel '%s' noenhanced\n"
+                           "set ylabel 'packets per second%s' noenhanced\n"
+                           "plot '%s' using ($1):($3/%g) with steps lc rgb '%s' lw 1.2 title 'packets/s%s' noenhanced\n"
                            "unset multiplot\n",
                            time_format(x1 - x0), label, packets.words, file, packets.divisor, PACKETS_COLOUR, per);
     g_free(label);
@@ -291,15 +291,15 @@ static void protocol_bandwidth_chart(Plot *plot, const TrReport *r, const TrSeri
     g_string_append_printf(plot->script,
                            "set key outside right top vertical Left reverse samplen 1.5\n"
                            "set format y '%%g'\n"
-                           "set ylabel 'bytes per second (%sB/s)'\n"
+                           "set ylabel 'bytes per second (%sB/s)' noenhanced\n"
                            "set yrange [0:*]\n"
                            "set style fill solid 0.85 noborder\n"
-                           "plot '%s' using ($1):($%u/%g) with fillsteps fc rgb '%s' title 'other'",
+                           "plot '%s' using ($1):($%u/%g) with fillsteps fc rgb '%s' title 'other' noenhanced",
                            bytes.prefix, file, other, bytes.divisor, OTHER_COLOUR);
     /* Drawn from the top of the stack down, each over the one above. */
     for (guint j = s->n_protocols; j-- > 0;) {
         char *name = plain(g_ptr_array_index(r->bandwidth_protocols, j), 24);
-        g_string_append_printf(plot->script, ", '' using ($1):($%u/%g) with fillsteps fc rgb '%s' title '%s'",
+        g_string_append_printf(plot->script, ", '' using ($1):($%u/%g) with fillsteps fc rgb '%s' title '%s' noenhanced",
                                4 + j, bytes.divisor, colours[j], name);
         g_free(name);
     }
@@ -347,7 +347,7 @@ static gboolean bar_chart(Plot *plot, const char *name, const char *axis, GArray
                            "set yrange [%f:-0.5]\n"
                            "set xrange [0:%g]\n"
                            "set format x '%%g'\n"
-                           "set xlabel '%s (%sB)'\n"
+                           "set xlabel '%s (%sB)' noenhanced\n"
                            "set grid xtics lc rgb '#e0e0e0' lt 1\n"
                            "set ytics scale 0\n"
                            "set lmargin 22\n"
@@ -358,7 +358,7 @@ static gboolean bar_chart(Plot *plot, const char *name, const char *axis, GArray
         const Bar *b = &g_array_index(bars, Bar, i);
         g_string_append_printf(plot->script,
                                "'%s' every ::%u::%u using ($2/%g):(%u):($2/%g):(0.38):yticlabels(1) "
-                               "with boxxyerror fc rgb '%s' title '%s', ",
+                               "with boxxyerror fc rgb '%s' title '%s' noenhanced, ",
                                file, i, i, 2 * scale.divisor, i, 2 * scale.divisor, b->colour, b->tooltip);
     }
     g_string_append_printf(plot->script,
@@ -373,9 +373,9 @@ static Bar bar_new(const char *label, guint64 bytes, guint64 packets, const char
     char *name = plain(label, 48), *size = tg_format_bytes(bytes), *count = tg_format_count(packets);
     Bar b = {
         .label = plain(label, 34),
-        .tooltip = g_strdup_printf("%s: %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " packets%s",
-                                   name, bytes, packets, what),
-        .value_text = g_strdup_printf("%s, %s packets", size, count),
+        .tooltip = g_strdup_printf("%s: %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " packet%s%s",
+                                   name, bytes, packets, packets == 1 ? "" : "s", what),
+        .value_text = g_strdup_printf("%s, %s packet%s", size, count, packets == 1 ? "" : "s"),
         .value = bytes,
         .colour = colour,
     };

@@ -17,6 +17,8 @@ G_DEFINE_QUARK(trafan-report-error-quark, tr_error)
 
 char *tr_number_text(double value)
 {
+    if (value == floor(value) && fabs(value) < 1e15)
+        return g_strdup_printf("%.0f", value);
     for (int digits = 1; digits < 17; digits++) {
         char *text = g_strdup_printf("%.*g", digits, value);
         if (g_ascii_strtod(text, NULL) == value)
