@@ -22,6 +22,48 @@
 #endif
 
 static char *workdir;
+static guint cases_run, cases_skipped;
+
+static void skip(const char *why)
+{
+    g_test_skip(why);
+    cases_skipped++;
+}
+
+/* Every case that draws a chart needs gnuplot. */
+static gboolean have_gnuplot(void)
+{
+    char *gnuplot = g_find_program_in_path("gnuplot");
+
+    if (!gnuplot)
+        skip("gnuplot is not installed");
+    g_free(gnuplot);
+    return gnuplot != NULL;
+}
+
+/* Cases are counted, so that a run whose every case skipped exits 77. */
+typedef struct {
+    GTestDataFunc func;
+    gconstpointer data;
+    gboolean charts;            /* runs trafan-report up to its charts */
+} Case;
+
+static void run_case(gconstpointer data)
+{
+    const Case *c = data;
+
+    cases_run++;
+    if (!c->charts || have_gnuplot())
+        c->func(c->data);
+}
+
+static void add_case(const char *path, gconstpointer data, GTestDataFunc func, gboolean charts)
+{
+    Case *c = g_new(Case, 1);       /* lives as long as the test suite */
+
+    *c = (Case){func, data, charts};
+    g_test_add_data_func(path, c, run_case);
+}
 
 /* ---- running things ---- */
 
@@ -406,7 +448,7 @@ static void test_page(gconstpointer data)
     g_free(dir);
 }
 
-static void test_refresh(void)
+static void test_refresh(gconstpointer unused)
 {
     char *dir = fixture_dir("c2"), *out = scratch("refresh.html");
     Run run = run_report("--refresh", "7", dir, "-o", out, NULL);
@@ -510,7 +552,7 @@ static void test_error(gconstpointer data)
     g_free(dir);
 }
 
-static void test_no_directory(void)
+static void test_no_directory(gconstpointer unused)
 {
     char *missing = scratch("no-such-dir"), *out = scratch("no-such-dir.html");
     Run run = run_report(missing, "-o", out, NULL);
@@ -523,7 +565,7 @@ static void test_no_directory(void)
     g_free(missing);
 }
 
-static void test_unwritable_output(void)
+static void test_unwritable_output(gconstpointer unused)
 {
     char *dir = fixture_dir("c2"), *out = scratch("no-such-dir/report.html");
     Run run = run_report(dir, "-o", out, NULL);
@@ -631,7 +673,7 @@ static void test_series(gconstpointer data)
     g_ptr_array_unref(r.bandwidth_protocols);
 }
 
-static void test_text_helpers(void)
+static void test_text_helpers(gconstpointer unused)
 {
     static const struct { double value; const char *text; } numbers[] = {
         {3.06, "3.06"}, {0.1, "0.1"}, {100, "100"}, {0.000001, "1e-06"}, {1000000, "1000000"}, {0.2, "0.2"},
@@ -689,7 +731,7 @@ static void replace_from_fixture(const char *dir, const char *fixture)
     }
 }
 
-static void test_watch(void)
+static void test_watch(gconstpointer unused)
 {
     char *dir = fixture_copy("c2", "watched"), *out = scratch("live.html");
     const char *argv[] = {TRAFAN_REPORT, "--watch", dir, "-o", out, NULL};
@@ -761,7 +803,7 @@ static void png_ink(const char *path, double *ink, guint *levels)
     png_image_free(&image);
 }
 
-static void test_browser(void)
+static void test_browser(gconstpointer unused)
 {
     char *browser = chromium(), *dir = fixture_dir("attacks"), *out = scratch("browser.html");
     char *png = scratch("browser.png"), *profile = scratch("profile"), *uri;
@@ -771,7 +813,7 @@ static void test_browser(void)
     Run run;
 
     if (!browser) {
-        g_test_skip("chromium is not installed");
+        skip("chromium is not installed");
         goto out;
     }
     run = run_report(dir, "-o", out, NULL);
@@ -821,7 +863,7 @@ out:
     g_free(browser);
 }
 
-static void test_pdf(void)
+static void test_pdf(gconstpointer unused)
 {
     char *browser = chromium(), *dir = fixture_dir("attacks"), *pdf = scratch("report.pdf");
     char *pdftotext = g_find_program_in_path("pdftotext"), *pdftoppm = g_find_program_in_path("pdftoppm");
@@ -835,7 +877,7 @@ static void test_pdf(void)
     Run run;
 
     if (!browser || !pdftotext || !pdftoppm) {
-        g_test_skip("chromium or poppler-utils is not installed");
+        skip("chromium or poppler-utils is not installed");
         goto out;
     }
     run = run_report(dir, "-o", pdf, NULL);
@@ -911,7 +953,7 @@ out:
 #ifdef TRAFAN_PLUGIN_PATH
 static gboolean tshark_ready;
 
-static void test_tshark_end_to_end(void)
+static void test_tshark_end_to_end(gconstpointer unused)
 {
     char *capture, *out_dir, *arg, *page_path;
     JsonParser *json;
@@ -919,7 +961,7 @@ static void test_tshark_end_to_end(void)
     Run run;
 
     if (!tshark_ready) {
-        g_test_skip("tshark cannot run the plugin here");
+        skip("tshark cannot run the plugin here");
         return;
     }
     capture = g_build_filename(TRAFAN_SOURCE_DIR, "captures", "c2_beacon_tls_dns_slips.pcap", NULL);
@@ -963,7 +1005,7 @@ static guint64 snapshot_packets(const char *dir)
 
 /* live=N,out=DIR: DIR holds the capture so far while tshark still reads.
  * The capture comes through a pipe, half of it first. */
-static void test_tshark_live_snapshots(void)
+static void test_tshark_live_snapshots(gconstpointer unused)
 {
     char *capture, *out_dir, *arg, *data;
     GError *error = NULL;
@@ -971,7 +1013,7 @@ static void test_tshark_live_snapshots(void)
     guint64 partial = 0;
 
     if (!tshark_ready) {
-        g_test_skip("tshark cannot run the plugin here");
+        skip("tshark cannot run the plugin here");
         return;
     }
     capture = g_build_filename(TRAFAN_SOURCE_DIR, "captures", "c2_beacon_tls_dns_slips.pcap", NULL);
@@ -1033,37 +1075,39 @@ int main(int argc, char **argv)
 
     for (guint i = 0; i < G_N_ELEMENTS(page_cases); i++) {
         char *path = g_strdup_printf("/report/page/%s", page_names[i]);
-        g_test_add_data_func(path, &page_cases[i], test_page);
+        add_case(path, &page_cases[i], test_page, TRUE);
         g_free(path);
     }
-    g_test_add_func("/report/refresh", test_refresh);
+    add_case("/report/refresh", NULL, test_refresh, TRUE);
     for (guint i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         char *path = g_strdup_printf("/report/error/%s", error_cases[i].name);
-        g_test_add_data_func(path, &error_cases[i], test_error);
+        add_case(path, &error_cases[i], test_error, TRUE);
         g_free(path);
     }
-    g_test_add_func("/report/error/no-directory", test_no_directory);
-    g_test_add_func("/report/error/unwritable-output", test_unwritable_output);
+    add_case("/report/error/no-directory", NULL, test_no_directory, FALSE);
+    add_case("/report/error/unwritable-output", NULL, test_unwritable_output, TRUE);
     for (guint i = 0; i < G_N_ELEMENTS(usage_cases); i++) {
         char *path = g_strdup_printf("/report/usage/%s", usage_cases[i].name);
-        g_test_add_data_func(path, &usage_cases[i], test_usage);
+        add_case(path, &usage_cases[i], test_usage, FALSE);
         g_free(path);
     }
     for (guint i = 0; i < G_N_ELEMENTS(series_cases); i++) {
         char *path = g_strdup_printf("/report/series/%s", series_cases[i].name);
-        g_test_add_data_func(path, &series_cases[i], test_series);
+        add_case(path, &series_cases[i], test_series, FALSE);
         g_free(path);
     }
-    g_test_add_func("/report/text-helpers", test_text_helpers);
-    g_test_add_func("/report/watch", test_watch);
-    g_test_add_func("/report/browser", test_browser);
-    g_test_add_func("/report/pdf", test_pdf);
+    add_case("/report/text-helpers", NULL, test_text_helpers, FALSE);
+    add_case("/report/watch", NULL, test_watch, TRUE);
+    add_case("/report/browser", NULL, test_browser, TRUE);
+    add_case("/report/pdf", NULL, test_pdf, TRUE);
 #ifdef TRAFAN_PLUGIN_PATH
-    g_test_add_func("/report/tshark/end-to-end", test_tshark_end_to_end);
-    g_test_add_func("/report/tshark/live-snapshots", test_tshark_live_snapshots);
+    add_case("/report/tshark/end-to-end", NULL, test_tshark_end_to_end, TRUE);
+    add_case("/report/tshark/live-snapshots", NULL, test_tshark_live_snapshots, FALSE);
 #endif
 
     status = g_test_run();
+    if (status == 0 && cases_run && cases_skipped == cases_run)
+        status = 77;
 #ifdef TRAFAN_PLUGIN_PATH
     tshark_teardown();
 #endif
