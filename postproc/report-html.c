@@ -270,7 +270,7 @@ static void suspicious(Page *p)
     }
     g_string_append(p->h, "<p>Each flag with what was observed against its threshold, and the display "
                           "filter that selects its packets in Wireshark. Numbers match the shaded spans "
-                          "of the bandwidth chart.</p>\n");
+                          "above the bandwidth chart.</p>\n");
     table_begin(p->h, "flags", "flags", columns);
     for (guint i = 0; i < r->flags->len; i++) {
         const TrFlag *f = g_ptr_array_index(r->flags, i);
@@ -292,7 +292,10 @@ static void suspicious(Page *p)
         cell_num(p->h, observed);
         g_free(observed);
         cell_num(p->h, f->threshold);
-        cell_seconds(p->h, f->window);
+        if (f->window > 0)
+            cell_seconds(p->h, f->window);
+        else
+            cell_num(p->h, "\u2014");      /* judged on the whole capture */
         cell(p->h, from);
         cell(p->h, to);
         cell(p->h, peers->str);
@@ -328,8 +331,8 @@ static void bandwidth(Page *p)
         g_string_append_printf(caption, ", drawn as the mean of every %u intervals (%s s): %u intervals, "
                                         "%u points, the same totals",
                                s->per_point, step, r->buckets->len, s->points->len);
-    g_string_append(caption, ". Shaded: each flag's time span, numbered as in the suspicious-hosts "
-                             "table; red for bandwidth spikes.");
+    g_string_append(caption, ". Bars above the curve: each flag's time span, numbered as in the "
+                             "suspicious-hosts table; shaded: short flags, red for bandwidth spikes.");
     if (peak) {
         char *when = wall(p, peak->start), *size = tg_format_bytes(peak->bytes);
         char *count = tg_format_count(peak->packets);
@@ -463,15 +466,18 @@ static void conversations(Page *p)
  * prefixed so that several graphs can share the page. */
 static gboolean host_graph(Page *p, const char *focus, const char *id, GError **error)
 {
-    TgOptions opts = {.max_nodes = 300, .focus = focus, .title = p->opts->title};
+    char *title = focus ? g_strdup_printf("%s and the hosts within two hops", focus) : g_strdup(p->opts->title);
+    TgOptions opts = {.max_nodes = 300, .focus = focus, .title = title};
     TgView *view = tg_view_new(p->graph, &opts, error);
     Agraph_t *picture;
     char *svg = NULL, *start;
     unsigned int len = 0;
     gboolean ok;
 
-    if (!view)
+    if (!view) {
+        g_free(title);
         return FALSE;
+    }
     tg_ring_place(view);
     picture = tg_draw(view, TRUE);
     agsafeset(picture, "id", (char *)id, "");
@@ -489,6 +495,7 @@ static gboolean host_graph(Page *p, const char *focus, const char *id, GError **
     gvFreeLayout(p->gvc, picture);
     agclose(picture);
     tg_view_free(view);
+    g_free(title);
     return ok;
 }
 
