@@ -269,7 +269,7 @@ static void suspicious(Page *p)
         return;
     }
     g_string_append(p->h, "<p>Each flag with what was observed against its threshold, and the display "
-                          "filter that selects its packets in Wireshark. Numbers match the shaded spans "
+                          "filter that selects its packets in Wireshark; # numbers the time spans drawn "
                           "above the bandwidth chart.</p>\n");
     table_begin(p->h, "flags", "flags", columns);
     for (guint i = 0; i < r->flags->len; i++) {
