@@ -9,6 +9,8 @@
 #include <graphviz/gvc.h>
 #include <string.h>
 
+#define MAX_FOCUS_HOSTS 20      /* flagged hosts drawn each on its own page */
+
 #ifndef TRAFAN_VERSION
 #define TRAFAN_VERSION "unknown"
 #endif
@@ -527,13 +529,16 @@ static gboolean graphs(Page *p, GError **error)
 
     for (guint i = 0; ok && i < r->flags->len; i++) {
         const TrFlag *f = g_ptr_array_index(r->flags, i);
-        GString *rules = g_string_new(NULL);
+        GString *rules;
         char *id, *title;
         guint shown = 0;
 
         if (g_hash_table_contains(done, f->host))
             continue;
         g_hash_table_add(done, f->host);
+        if (g_hash_table_size(done) > MAX_FOCUS_HOSTS)
+            continue;
+        rules = g_string_new(NULL);
         for (guint k = i; k < r->flags->len; k++) {
             const TrFlag *g = g_ptr_array_index(r->flags, k);
             if (strcmp(g->host, f->host) == 0)
@@ -569,6 +574,15 @@ static gboolean graphs(Page *p, GError **error)
         g_free(title);
         g_free(id);
         g_string_free(rules, TRUE);
+    }
+    if (ok && g_hash_table_size(done) > MAX_FOCUS_HOSTS) {
+        char *note = g_strdup_printf("%u more flagged hosts are in the suspicious-hosts table; the report "
+                                     "draws the neighbourhood of the first %u.",
+                                     g_hash_table_size(done) - MAX_FOCUS_HOSTS, MAX_FOCUS_HOSTS);
+        g_string_append(p->h, "<section id=\"more-flagged\"><h2>More flagged hosts</h2>\n");
+        missing(p, note);
+        g_string_append(p->h, "</section>\n");
+        g_free(note);
     }
     g_hash_table_unref(done);
     return ok;
