@@ -350,7 +350,6 @@ static gboolean bar_chart(Plot *plot, const char *name, const char *axis, GArray
                            "set xlabel '%s (%sB)' noenhanced\n"
                            "set grid xtics lc rgb '#e0e0e0' lt 1\n"
                            "set ytics scale 0\n"
-                           "set lmargin 22\n"
                            "set style fill solid 0.9 noborder\n"
                            "plot ",
                            bars->len - 0.5, (max + max / 4) / scale.divisor, axis, scale.prefix);
@@ -368,11 +367,30 @@ static gboolean bar_chart(Plot *plot, const char *name, const char *axis, GArray
     return TRUE;
 }
 
-static Bar bar_new(const char *label, guint64 bytes, guint64 packets, const char *what, const char *colour)
+/* At most max_chars, cut in the middle: the ends of addresses tell them apart. */
+static char *shorten(const char *text, glong max_chars)
 {
-    char *name = plain(label, 48), *size = tg_format_bytes(bytes), *count = tg_format_count(packets);
+    char *clean = plain(text, 200), *head, *tail, *out;
+    glong len = g_utf8_strlen(clean, -1);
+
+    if (len <= max_chars)
+        return clean;
+    head = g_utf8_substring(clean, 0, (max_chars - 1) / 2);
+    tail = g_utf8_substring(clean, len - max_chars / 2, len);
+    out = g_strconcat(head, "\u2026", tail, NULL);
+    g_free(head);
+    g_free(tail);
+    g_free(clean);
+    return out;
+}
+
+/* A bar labelled `label` (shortened), its tooltip naming `name` in full. */
+static Bar bar_new(char *label, const char *name_text, guint64 bytes, guint64 packets, const char *what,
+                   const char *colour)
+{
+    char *name = plain(name_text, 100), *size = tg_format_bytes(bytes), *count = tg_format_count(packets);
     Bar b = {
-        .label = plain(label, 34),
+        .label = label,
         .tooltip = g_strdup_printf("%s: %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " packet%s%s",
                                    name, bytes, packets, packets == 1 ? "" : "s", what),
         .value_text = g_strdup_printf("%s, %s packet%s", size, count, packets == 1 ? "" : "s"),
@@ -429,7 +447,8 @@ static gboolean top_charts(Plot *plot, const TrReport *r, guint top, GError **er
 
     for (guint i = 0; i < MIN(top, r->protocols->len); i++) {
         const TrProtocol *p = g_ptr_array_index(r->protocols, i);
-        Bar b = bar_new(p->name, p->bytes, p->packets, "", tg_protocol_colour(p->name, &spare));
+        Bar b = bar_new(shorten(p->name, 30), p->name, p->bytes, p->packets, "",
+                        tg_protocol_colour(p->name, &spare));
         g_array_append_val(bars, b);
     }
     ok = bar_chart(plot, "protocols", "bytes (highest protocol layer)", bars, error);
@@ -437,7 +456,7 @@ static gboolean top_charts(Plot *plot, const TrReport *r, guint top, GError **er
     g_array_set_size(bars, 0);
     for (guint i = 0; ok && i < MIN(top, sources->len); i++) {
         const TrHost *h = g_ptr_array_index(sources, i);
-        Bar b = bar_new(h->address, h->tx_bytes, h->tx_packets, " sent",
+        Bar b = bar_new(shorten(h->address, 30), h->address, h->tx_bytes, h->tx_packets, " sent",
                         is_flagged(r, h->address) ? SOURCE_COLOUR : BAR_COLOUR);
         g_array_append_val(bars, b);
     }
@@ -447,9 +466,12 @@ static gboolean top_charts(Plot *plot, const TrReport *r, guint top, GError **er
     for (guint i = 0; ok && i < MIN(top, r->conversations->len); i++) {
         const TrConversation *c = g_ptr_array_index(r->conversations, i);
         char *pair = g_strdup_printf("%s \u2013 %s", c->a, c->b);
-        Bar b = bar_new(pair, c->bytes, c->packets, " both ways",
+        char *a = shorten(c->a, 19), *b_ = shorten(c->b, 19);
+        Bar b = bar_new(g_strdup_printf("%s \u2013 %s", a, b_), pair, c->bytes, c->packets, " both ways",
                         is_flagged(r, c->a) || is_flagged(r, c->b) ? SOURCE_COLOUR : BAR_COLOUR);
         g_array_append_val(bars, b);
+        g_free(a);
+        g_free(b_);
         g_free(pair);
     }
     ok = ok && bar_chart(plot, "conversations", "bytes, both directions", bars, error);

@@ -30,10 +30,11 @@ static const char style[] =
     ".card .human{color:#555;font-size:12px}\n"
     ".card.alert{border-color:#d7191c;background:#fff5f0}.card.alert .value{color:#d7191c}\n"
     "table{border-collapse:collapse;width:100%;margin:8px 0 4px;font-size:13px}\n"
-    "th{text-align:left;background:#eef3f8;border-bottom:2px solid #9ecae1;padding:4px 6px}\n"
-    "td{border-bottom:1px solid #e5e5e5;padding:3px 6px;vertical-align:top}\n"
+    "th{text-align:left;vertical-align:bottom;background:#eef3f8;border-bottom:2px solid #9ecae1;padding:4px 6px}\n"
+    "td{border-bottom:1px solid #e5e5e5;padding:3px 6px;vertical-align:top;overflow-wrap:anywhere}\n"
     "tbody tr:nth-child(even) td{background:#fafafa}\n"
     ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    ".time{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
     "th.num{text-align:right}\n"
     "table.flags tr.flag td{border-bottom:none;font-weight:bold}\n"
     "table.flags tr.detail td{background:#fff;padding-bottom:8px}\n"
@@ -49,7 +50,7 @@ static const char style[] =
     "@page{size:A4;margin:12mm}\n"
     "@media print{body{max-width:none;padding:0;font-size:11px}nav{display:none}"
     "section{break-before:page}section#summary{break-before:auto}"
-    "h2{margin-top:0}thead{display:table-header-group}tr{break-inside:avoid}"
+    "h2{margin-top:0}table{font-size:9px}code{font-size:9px}thead{display:table-header-group}tr{break-inside:avoid}"
     "figure{break-inside:avoid}figure.graph svg{max-height:235mm}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
 
@@ -76,14 +77,20 @@ static G_GNUC_PRINTF(2, 3) void textf(GString *h, const char *fmt, ...)
 
 /* ---- tables ---- */
 
-/* Column titles; a title starting with '>' is a right-aligned number. */
+/* Column titles; a title starting with '>' is a right-aligned number, and
+ * a line break keeps narrow the column of a short number. */
 static void table_begin(GString *h, const char *id, const char *class, const char *const *columns)
 {
     g_string_append_printf(h, "<table id=\"%s\" class=\"%s\"><thead><tr>", id, class);
     for (; *columns; columns++) {
+        char **lines = g_strsplit(**columns == '>' ? *columns + 1 : *columns, "\n", -1);
         g_string_append(h, **columns == '>' ? "<th class=\"num\">" : "<th>");
-        text(h, **columns == '>' ? *columns + 1 : *columns);
+        for (char **line = lines; *line; line++) {
+            g_string_append(h, line == lines ? "" : "<br/>");
+            text(h, *line);
+        }
         g_string_append(h, "</th>");
+        g_strfreev(lines);
     }
     g_string_append(h, "</tr></thead><tbody>\n");
 }
@@ -96,6 +103,14 @@ static void table_end(GString *h)
 static void cell(GString *h, const char *s)
 {
     g_string_append(h, "<td>");
+    text(h, s);
+    g_string_append(h, "</td>");
+}
+
+/* A wall-clock time, kept on one line. */
+static void cell_time(GString *h, const char *s)
+{
+    g_string_append(h, "<td class=\"time\">");
     text(h, s);
     g_string_append(h, "</td>");
 }
@@ -262,7 +277,7 @@ static void summary(Page *p)
 static void suspicious(Page *p)
 {
     static const char *const columns[] = {"#", "Host", "Role", "Rule", ">Observed", ">Threshold",
-                                          ">Window (s)", "From (UTC)", "To (UTC)", "Top peers", NULL};
+                                          ">Window\n(s)", "From (UTC)", "To (UTC)", "Top peers", NULL};
     const TrReport *r = p->r;
 
     section_begin(p, "suspicious", "Suspicious hosts");
@@ -298,8 +313,8 @@ static void suspicious(Page *p)
             cell_seconds(p->h, f->window);
         else
             cell_num(p->h, "\u2014");      /* judged on the whole capture */
-        cell(p->h, from);
-        cell(p->h, to);
+        cell_time(p->h, from);
+        cell_time(p->h, to);
         cell(p->h, peers->str);
         g_string_append(p->h, "</tr>\n<tr class=\"detail\"><td></td><td colspan=\"9\"><span class=\"summary\">");
         text(p->h, f->summary);
@@ -391,8 +406,8 @@ static void protocols(Page *p)
 
 static void sources(Page *p)
 {
-    static const char *const columns[] = {"Address", ">Tx packets", ">Tx bytes", ">Rx packets", ">Rx bytes",
-                                          ">Peers", ">Dst ports", "First seen", "Last seen", NULL};
+    static const char *const columns[] = {"Address", ">Tx\npackets", ">Tx\nbytes", ">Rx\npackets", ">Rx\nbytes",
+                                          ">Peers", ">Dst\nports", "First seen\n(UTC)", "Last seen\n(UTC)", NULL};
     GPtrArray *sorted = tr_top_sources(p->r);
     guint rows = MIN(p->opts->top, sorted->len);
     char *caption = g_strdup_printf("Hosts by bytes sent, top %u of the %u that sent; flagged hosts in red.", rows, sorted->len);
@@ -411,8 +426,8 @@ static void sources(Page *p)
         cell_u64(p->h, host->rx_bytes);
         cell_u64(p->h, host->peers);
         cell_u64(p->h, host->dst_ports);
-        cell(p->h, first);
-        cell(p->h, last);
+        cell_time(p->h, first);
+        cell_time(p->h, last);
         g_string_append(p->h, "</tr>\n");
         g_free(first);
         g_free(last);
@@ -424,8 +439,8 @@ static void sources(Page *p)
 }
 
 static const char *const conversation_columns[] = {
-    "Address A", "Address B", ">A\u2192B packets", ">A\u2192B bytes", ">B\u2192A packets", ">B\u2192A bytes",
-    ">Packets", ">Bytes", "Start (UTC)", ">Duration (s)", "Protocols (packets)", NULL};
+    "Address A", "Address B", ">A\u2192B\npackets", ">A\u2192B\nbytes", ">B\u2192A\npackets", ">B\u2192A\nbytes",
+    ">Packets", ">Bytes", "Start\n(UTC)", ">Duration\n(s)", "Protocols\n(packets)", NULL};
 
 static void conversation_row(Page *p, const TrConversation *c)
 {
@@ -440,7 +455,7 @@ static void conversation_row(Page *p, const TrConversation *c)
     cell_u64(p->h, c->b_to_a_bytes);
     cell_u64(p->h, c->packets);
     cell_u64(p->h, c->bytes);
-    cell(p->h, start);
+    cell_time(p->h, start);
     cell_seconds(p->h, c->duration);
     cell(p->h, c->protocols);
     g_string_append(p->h, "</tr>\n");

@@ -3,7 +3,7 @@
  *
  * tr_report_load() reads the directory, tr_series_new() turns the bandwidth
  * buckets into the points drawn, tr_charts_render() runs gnuplot once for
- * every chart, tr_html_write() assembles the page and tr_pdf_print() prints
+ * every chart, tr_html_render() assembles the page and tr_pdf_print() prints
  * it with a headless Chromium.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -113,7 +113,6 @@ typedef struct {
     const char *title;
     guint       top;            /* rows in the top tables */
     guint       refresh;        /* seconds between reloads, 0 for none */
-    gboolean    for_print;      /* the page is printed to PDF */
 } TrHtmlOptions;
 
 /* The whole page, self-contained. */

@@ -173,7 +173,7 @@ static gboolean render(const Options *opts, GError **error)
     char *base = g_path_get_basename(opts->dir);
     char *title = opts->title ? g_strdup(opts->title) : g_strdup_printf("Traffic report: %s", base);
     TrChartOptions chart_opts = {opts->top};
-    TrHtmlOptions html_opts = {title, opts->top, opts->refresh, opts->pdf};
+    TrHtmlOptions html_opts = {title, opts->top, opts->refresh};
     GHashTable *charts = NULL;
     GString *html = NULL;
     gboolean ok = FALSE;
