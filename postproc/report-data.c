@@ -347,7 +347,7 @@ static void load_bandwidth(Reader *rd, JsonObject *root, TrReport *r)
 {
     JsonObject *bw = get_object(rd, root, "", "bandwidth");
     JsonArray *rows = get_array(rd, bw, "bandwidth", "buckets");
-    GHashTable *totals = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTable *totals = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free); /* name -> guint64 */
     GArray *order = g_array_new(FALSE, FALSE, sizeof(NamedCount));
 
     r->interval = get_number(rd, bw, "bandwidth", "interval");
@@ -357,8 +357,12 @@ static void load_bandwidth(Reader *rd, JsonObject *root, TrReport *r)
         JsonObject *bytes = get_object(rd, o, where, "protocol_bytes");
         GList *names = bytes ? json_object_get_members(bytes) : NULL;
         for (GList *l = names; l; l = l->next) {
-            gint64 sum = GPOINTER_TO_SIZE(g_hash_table_lookup(totals, l->data));
-            g_hash_table_insert(totals, l->data, GSIZE_TO_POINTER(sum + get_count(rd, bytes, where, l->data)));
+            guint64 *sum = g_hash_table_lookup(totals, l->data);
+            if (!sum) {
+                sum = g_new0(guint64, 1);
+                g_hash_table_insert(totals, l->data, sum);
+            }
+            *sum += get_count(rd, bytes, where, l->data);
         }
         g_list_free(names);
     }
@@ -366,7 +370,7 @@ static void load_bandwidth(Reader *rd, JsonObject *root, TrReport *r)
     gpointer name, sum;
     g_hash_table_iter_init(&it, totals);
     while (g_hash_table_iter_next(&it, &name, &sum)) {
-        NamedCount c = {name, (gint64)GPOINTER_TO_SIZE(sum)};
+        NamedCount c = {name, (gint64)*(guint64 *)sum};
         g_array_append_val(order, c);
     }
     g_array_sort(order, compare_count_desc);
