@@ -332,6 +332,11 @@ static gboolean bar_chart(Plot *plot, const char *name, const char *axis, GArray
     guint64 max = 1;
     char *file = data_path(plot, name);
 
+    if (bars->len == 0) {               /* no chart: the page says so */
+        g_string_free(data, TRUE);
+        g_free(file);
+        return TRUE;
+    }
     for (guint i = 0; i < bars->len; i++) {
         const Bar *b = &g_array_index(bars, Bar, i);
         g_string_append_printf(data, "%s\t%" G_GUINT64_FORMAT "\t%s\n", b->label, b->value, b->value_text);

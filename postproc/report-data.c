@@ -412,6 +412,8 @@ static void load_graph(TrReport *r)
     packets = r->graph ? agget(r->graph, "packets") : NULL;
     if (!r->graph)
         r->graph_missing = g_strdup_printf("%s: not a DOT graph", path);
+    else if (agnnodes(r->graph) == 0)
+        r->graph_missing = g_strdup_printf("%s: no hosts (no IP traffic)", path);
     else if (!version || strcmp(version, G_STRINGIFY(TR_FORMAT_VERSION)) != 0)
         r->graph_missing = g_strdup_printf("%s: trafan_format %s, this trafan-report reads %d", path,
                                            version && *version ? version : "missing", TR_FORMAT_VERSION);

@@ -165,13 +165,24 @@ static void card(GString *h, const char *id, guint64 value, const char *label, c
     g_string_append(h, "</div>");
 }
 
+static void missing(Page *p, const char *what)
+{
+    g_string_append(p->h, "<p class=\"missing\">");
+    text(p->h, what);
+    g_string_append(p->h, "</p>\n");
+}
+
+/* A chart, or why there is none: nothing to draw (no IP traffic). */
 static void figure(Page *p, const char *chart, const char *caption)
 {
     const char *svg = g_hash_table_lookup(p->charts, chart);
 
+    if (!svg) {
+        missing(p, "Nothing to draw: the capture has no such traffic.");
+        return;
+    }
     g_string_append(p->h, "<figure>");
-    if (svg)
-        g_string_append(p->h, svg);
+    g_string_append(p->h, svg);
     g_string_append(p->h, "<figcaption>");
     text(p->h, caption);
     g_string_append(p->h, "</figcaption></figure>\n");
@@ -514,13 +525,6 @@ static gboolean host_graph(Page *p, const char *focus, const char *id, GError **
     tg_view_free(view);
     g_free(title);
     return ok;
-}
-
-static void missing(Page *p, const char *what)
-{
-    g_string_append(p->h, "<p class=\"missing\">");
-    text(p->h, what);
-    g_string_append(p->h, "</p>\n");
 }
 
 static gboolean graphs(Page *p, GError **error)
