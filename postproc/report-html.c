@@ -172,13 +172,13 @@ static void missing(Page *p, const char *what)
     g_string_append(p->h, "</p>\n");
 }
 
-/* A chart, or why there is none: nothing to draw (no IP traffic). */
-static void figure(Page *p, const char *chart, const char *caption)
+/* A chart, or `none` when there is nothing to draw (no IP traffic). */
+static void figure(Page *p, const char *chart, const char *caption, const char *none)
 {
     const char *svg = g_hash_table_lookup(p->charts, chart);
 
     if (!svg) {
-        missing(p, "Nothing to draw: the capture has no such traffic.");
+        missing(p, none);
         return;
     }
     g_string_append(p->h, "<figure>");
@@ -369,14 +369,14 @@ static void bandwidth(Page *p)
         g_free(size);
         g_free(when);
     }
-    figure(p, "bandwidth", caption->str);
+    figure(p, "bandwidth", caption->str, "No packets.");
     g_string_append(p->h, "</section>\n");
 
     section_begin(p, "protocol-bandwidth", "Bandwidth per protocol");
     g_string_truncate(caption, 0);
     g_string_append(caption, "Bytes per second of the busiest protocols (highest layer), stacked; "
                              "\"other\" is every other protocol.");
-    figure(p, "protocol-bandwidth", caption->str);
+    figure(p, "protocol-bandwidth", caption->str, "No packets.");
     g_string_append(p->h, "</section>\n");
     g_string_free(caption, TRUE);
     g_free(interval);
@@ -397,7 +397,7 @@ static void protocols(Page *p)
     char *caption = g_strdup_printf("Bytes per highest protocol layer, top %u of %u.", rows, r->protocols->len);
 
     section_begin(p, "protocols", "Protocols");
-    figure(p, "protocols", caption);
+    figure(p, "protocols", caption, "No protocols.");
     table_begin(p->h, "protocol-table", "protocols", columns);
     for (guint i = 0; i < rows; i++) {
         const TrProtocol *pr = g_ptr_array_index(r->protocols, i);
@@ -424,7 +424,7 @@ static void sources(Page *p)
     char *caption = g_strdup_printf("Hosts by bytes sent, top %u of the %u that sent; flagged hosts in red.", rows, sorted->len);
 
     section_begin(p, "sources", "Top sources");
-    figure(p, "sources", caption);
+    figure(p, "sources", caption, "No host sent IP traffic.");
     table_begin(p->h, "source-table", "sources", columns);
     for (guint i = 0; i < rows; i++) {
         const TrHost *host = g_ptr_array_index(sorted, i);
@@ -481,7 +481,7 @@ static void conversations(Page *p)
                                     "those of flagged hosts in red.", rows, r->conversations->len);
 
     section_begin(p, "conversations", "Top conversations");
-    figure(p, "conversations", caption);
+    figure(p, "conversations", caption, "No IP conversations.");
     table_begin(p->h, "conversation-table", "conversations", conversation_columns);
     for (guint i = 0; i < rows; i++)
         conversation_row(p, g_ptr_array_index(r->conversations, i));
