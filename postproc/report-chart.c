@@ -30,8 +30,9 @@ typedef struct {
     GPtrArray *charts;          /* names */
 } Plot;
 
-/* Text for gnuplot: its single-quoted strings and tab-separated columns.
- * Quotes and control characters are no part of addresses or protocol names. */
+/* Text for gnuplot: its single-quoted strings and tab-separated columns,
+ * and SVG it does not fully escape.  Quotes, markup and control characters
+ * are no part of addresses or protocol names. */
 static char *plain(const char *text, gsize max_chars)
 {
     char *valid = g_utf8_make_valid(text, -1);
@@ -41,7 +42,7 @@ static char *plain(const char *text, gsize max_chars)
 
     for (p = valid; *p && chars < max_chars; p = g_utf8_next_char(p), chars++) {
         gunichar c = g_utf8_get_char(p);
-        if (c < 0x20 || c == 0x7f || c == '\'' || c == '"' || c == '\\')
+        if (c < 0x20 || c == 0x7f || (c < 0x80 && strchr("'\"\\<>&", (int)c)))
             g_string_append_c(out, '?');
         else
             g_string_append_unichar(out, c);

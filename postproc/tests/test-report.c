@@ -459,6 +459,37 @@ static void test_page(gconstpointer data)
     g_free(dir);
 }
 
+/* Names that are markup, quotes and control characters stay text. */
+static void test_hostile_names(gconstpointer unused)
+{
+    char *dir = fixture_copy("c2", "hostile"), *json_path = g_build_filename(dir, "report.json", NULL);
+    char *out = scratch("hostile.html"), *text;
+    GString *edited;
+    JsonParser *json;
+    Page page;
+    Run run;
+
+    g_assert_true(g_file_get_contents(json_path, &text, NULL, NULL));
+    edited = g_string_new(text);
+    g_assert_cmpuint(g_string_replace(edited, "147.32.82.19", "<b>'x\\\"\\t&amp;]]></b>", 0), >, 0);
+    g_assert_true(g_file_set_contents(json_path, edited->str, -1, NULL));
+    run = run_report(dir, "-o", out, NULL);
+    g_assert_cmpint(run.status, ==, 0);
+    json = json_load(dir);
+    page = page_load(out);
+    check_page(&page, json_root(json), 10);
+    g_assert_cmpuint(xp_count(&page, "//b"), ==, 0);
+    g_assert_cmpuint(xp_count(&page, "//td[starts-with(., '<b>') and contains(., '&amp;]]></b>')]"), >=, 2);
+    page_clear(&page);
+    g_object_unref(json);
+    run_clear(&run);
+    g_string_free(edited, TRUE);
+    g_free(text);
+    g_free(out);
+    g_free(json_path);
+    g_free(dir);
+}
+
 static void test_refresh(gconstpointer unused)
 {
     char *dir = fixture_dir("c2"), *out = scratch("refresh.html");
@@ -1090,6 +1121,7 @@ int main(int argc, char **argv)
         add_case(path, &page_cases[i], test_page, TRUE);
         g_free(path);
     }
+    add_case("/report/page/hostile-names", NULL, test_hostile_names, TRUE);
     add_case("/report/refresh", NULL, test_refresh, TRUE);
     for (guint i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         char *path = g_strdup_printf("/report/error/%s", error_cases[i].name);
