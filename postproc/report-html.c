@@ -573,10 +573,15 @@ static gboolean graphs(Page *p, GError **error)
         textf(p->h, "Flagged %s by %s. Its neighbourhood up to two hops, and its conversations by bytes.",
               f->role, rules->str);
         g_string_append(p->h, "</p>\n");
-        if (p->graph) {
+        if (p->graph && tg_input_find(p->graph, f->host) != G_MAXUINT) {
             char *graph_id = g_strdup_printf("%s-graph", id);
             ok = host_graph(p, f->host, graph_id, error);
             g_free(graph_id);
+        } else if (p->graph) {
+            /* e.g. folded into "other" past trafan's max_hosts */
+            char *why = g_strdup_printf("%s is not a host of graph.dot: no neighbourhood to draw.", f->host);
+            missing(p, why);
+            g_free(why);
         }
         char *table_id = g_strdup_printf("%s-conversations", id);
         table_begin(p->h, table_id, "host-conversations", conversation_columns);
