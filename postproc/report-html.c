@@ -209,7 +209,8 @@ static void header(Page *p)
     if (*r->filter)
         textf(p->h, ", display filter %s", r->filter);
     g_string_append(p->h, ".<br/>");
-    textf(p->h, "Written by trafan-report %s from %s at %s", TRAFAN_VERSION, r->dir, written);
+    textf(p->h, "Written by trafan-report %s from %s%sreport.json at %s", TRAFAN_VERSION, r->dir,
+          g_str_has_suffix(r->dir, "/") ? "" : "/", written);
     if (p->opts->refresh)
         textf(p->h, "; reloads every %u s", p->opts->refresh);
     g_string_append(p->h, ".</p></header>\n<nav>");
