@@ -169,10 +169,10 @@ static JsonObject *element(Reader *rd, JsonArray *array, guint i, const char *na
     return json_node_get_object(node);
 }
 
-#define EACH_OBJECT(rd, array, name, i, where, obj)                                     \
-    for (guint i = 0; (array) && i < json_array_get_length(array) && !(rd)->error; i++) \
-        for (char where[64], *obj##_once = where; obj##_once; obj##_once = NULL)         \
-            for (JsonObject *obj = element(rd, array, i, name, where); obj; obj = NULL)
+static guint n_elements(JsonArray *array)
+{
+    return array ? json_array_get_length(array) : 0;
+}
 
 /* ---- the tables ---- */
 
@@ -273,7 +273,11 @@ static void load_capture(Reader *rd, JsonObject *root, TrReport *r)
 static void load_tables(Reader *rd, JsonObject *root, TrReport *r)
 {
     JsonArray *rows = get_array(rd, root, "", "protocols");
-    EACH_OBJECT(rd, rows, "protocols", i, where, o) {
+    for (guint i = 0; i < n_elements(rows) && !rd->error; i++) {
+        char where[64];
+        JsonObject *o = element(rd, rows, i, "protocols", where);
+        if (!o)
+            break;
         TrProtocol *p = g_new0(TrProtocol, 1);
         p->name = get_string(rd, o, where, "name");
         p->packets = get_count(rd, o, where, "packets");
@@ -282,7 +286,11 @@ static void load_tables(Reader *rd, JsonObject *root, TrReport *r)
     }
 
     rows = get_array(rd, root, "", "conversations");
-    EACH_OBJECT(rd, rows, "conversations", i, where, o) {
+    for (guint i = 0; i < n_elements(rows) && !rd->error; i++) {
+        char where[64];
+        JsonObject *o = element(rd, rows, i, "conversations", where);
+        if (!o)
+            break;
         TrConversation *c = g_new0(TrConversation, 1);
         c->a = get_string(rd, o, where, "a");
         c->b = get_string(rd, o, where, "b");
@@ -299,7 +307,11 @@ static void load_tables(Reader *rd, JsonObject *root, TrReport *r)
     }
 
     rows = get_array(rd, root, "", "hosts");
-    EACH_OBJECT(rd, rows, "hosts", i, where, o) {
+    for (guint i = 0; i < n_elements(rows) && !rd->error; i++) {
+        char where[64];
+        JsonObject *o = element(rd, rows, i, "hosts", where);
+        if (!o)
+            break;
         TrHost *h = g_new0(TrHost, 1);
         h->address = get_string(rd, o, where, "address");
         h->tx_packets = get_count(rd, o, where, "tx_packets");
@@ -316,7 +328,11 @@ static void load_tables(Reader *rd, JsonObject *root, TrReport *r)
     }
 
     rows = get_array(rd, root, "", "flags");
-    EACH_OBJECT(rd, rows, "flags", i, where, o) {
+    for (guint i = 0; i < n_elements(rows) && !rd->error; i++) {
+        char where[64];
+        JsonObject *o = element(rd, rows, i, "flags", where);
+        if (!o)
+            break;
         TrFlag *f = g_new0(TrFlag, 1);
         f->host = get_string(rd, o, where, "host");
         f->role = get_string(rd, o, where, "role");
@@ -331,7 +347,11 @@ static void load_tables(Reader *rd, JsonObject *root, TrReport *r)
         f->peers = g_array_new(FALSE, TRUE, sizeof(TrPeer));
         g_array_set_clear_func(f->peers, peer_clear);
         JsonArray *peers = get_array(rd, o, where, "peers");
-        EACH_OBJECT(rd, peers, where, p, peer_where, po) {
+        for (guint p = 0; p < n_elements(peers) && !rd->error; p++) {
+            char peer_where[64];
+            JsonObject *po = element(rd, peers, p, where, peer_where);
+            if (!po)
+                break;
             TrPeer peer = {get_string(rd, po, peer_where, "address"),
                            get_count(rd, po, peer_where, "count")};
             g_array_append_val(f->peers, peer);
@@ -353,7 +373,11 @@ static void load_bandwidth(Reader *rd, JsonObject *root, TrReport *r)
     r->interval = get_number(rd, bw, "bandwidth", "interval");
     if (!rd->error && !(r->interval > 0))
         reader_fail(rd, "bandwidth.interval is not a positive number of seconds");
-    EACH_OBJECT(rd, rows, "bandwidth.buckets", i, where, o) {
+    for (guint i = 0; i < n_elements(rows) && !rd->error; i++) {
+        char where[64];
+        JsonObject *o = element(rd, rows, i, "bandwidth.buckets", where);
+        if (!o)
+            break;
         JsonObject *bytes = get_object(rd, o, where, "protocol_bytes");
         GList *names = bytes ? json_object_get_members(bytes) : NULL;
         for (GList *l = names; l; l = l->next) {
@@ -377,7 +401,11 @@ static void load_bandwidth(Reader *rd, JsonObject *root, TrReport *r)
     for (guint i = 0; i < order->len; i++)
         g_ptr_array_add(r->bandwidth_protocols, g_strdup(g_array_index(order, NamedCount, i).name));
 
-    EACH_OBJECT(rd, rows, "bandwidth.buckets", i, where, o) {
+    for (guint i = 0; i < n_elements(rows) && !rd->error; i++) {
+        char where[64];
+        JsonObject *o = element(rd, rows, i, "bandwidth.buckets", where);
+        if (!o)
+            break;
         JsonObject *bytes = get_object(rd, o, where, "protocol_bytes");
         TrBucket b = {
             .start = get_number(rd, o, where, "start"),
