@@ -266,14 +266,17 @@ static void summary(Page *p)
         table_begin(p->h, "flags-by-rule", "by-rule", columns);
         for (guint i = 0; i < order->len; i++) {
             GPtrArray *hosts = g_hash_table_lookup(rules, order->pdata[i]);
-            g_ptr_array_add(hosts, NULL);
-            char *list = g_strjoinv(", ", (char **)hosts->pdata);
+            GString *list = g_string_new(NULL);
+            for (guint k = 0; k < MIN(hosts->len, 10); k++)
+                g_string_append_printf(list, "%s%s", k ? ", " : "", (char *)hosts->pdata[k]);
+            if (hosts->len > 10)
+                g_string_append_printf(list, " and %u more", hosts->len - 10);
             g_string_append(p->h, "<tr>");
             cell(p->h, order->pdata[i]);
-            cell_u64(p->h, hosts->len - 1);
-            cell(p->h, list);
+            cell_u64(p->h, hosts->len);
+            cell(p->h, list->str);
             g_string_append(p->h, "</tr>\n");
-            g_free(list);
+            g_string_free(list, TRUE);
         }
         table_end(p->h);
     }

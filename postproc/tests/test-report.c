@@ -334,6 +334,15 @@ static void check_page(Page *page, JsonObject *root, guint top)
         g_free(want);
     }
     g_assert_cmpuint(xp_number(page, "number(//*[@id='sum-flags'])"), ==, json_array_get_length(flags));
+    for (guint i = 0; i < json_array_get_length(flags); i++) {
+        const char *rule = json_object_get_string_member(json_array_get_object_element(flags, i), "rule");
+        guint same = 0;
+        for (guint k = 0; k < json_array_get_length(flags); k++)
+            same += strcmp(rule, json_object_get_string_member(json_array_get_object_element(flags, k), "rule")) == 0;
+        char *shown = xp_string(page, "//table[@id='flags-by-rule']/tbody/tr[td[1] = '%s']/td[2]", rule);
+        g_assert_cmpuint(g_ascii_strtoull(shown, NULL, 10), ==, same);
+        g_free(shown);
+    }
 
     /* protocols, table and chart tooltips */
     rows = table_rows(page, "protocol-table", NULL);
