@@ -578,6 +578,17 @@ trafan_stats_sorted_conversations(const TrafanStats *stats)
     return rows;
 }
 
+void
+trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, stats->conversations);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        func(&((ConvEntry *)value)->conv, user_data);
+}
+
 GPtrArray *
 trafan_stats_sorted_hosts(const TrafanStats *stats)
 {

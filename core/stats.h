@@ -99,6 +99,11 @@ GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_hosts(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats);
 
+/* Every conversation in no order, for a caller that picks its own rows
+ * without sorting them all. */
+typedef void (*TrafanConversationFunc)(const TrafanConversation *conv, gpointer user_data);
+void trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data);
+
 G_END_DECLS
 
 #endif
