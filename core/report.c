@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "report.h"
@@ -958,6 +959,97 @@ write_file(const char *dir, const char *name, GString *content, GError **error)
 
     g_free(path);
     g_string_free(content, TRUE);
+    return ok;
+}
+
+char *
+trafan_escape_controls(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+
+    for (const char *p = text; *p;) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            g_string_append_printf(out, "\\x%02x", (guint8)*p++);
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+            p++;
+        } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+            g_string_append_printf(out, c < 0x80 ? "\\x%02x" : "\\u%04x", (guint)c);
+            p = g_utf8_next_char(p);
+        } else {
+            const char *next = g_utf8_next_char(p);
+            g_string_append_len(out, p, next - p);
+            p = next;
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static const char *const export_files[] = {
+    "conversations.csv", "hosts.csv", "protocols.csv", "bandwidth.csv", "flags.csv", "report.json", "graph.dot",
+};
+
+/* The deepest part of path that exists, or NULL. */
+static char *
+existing_ancestor(const char *path)
+{
+    char *at = g_strdup(path);
+
+    while (!g_file_test(at, G_FILE_TEST_EXISTS)) {
+        char *up = g_path_get_dirname(at);
+        gboolean top = strcmp(up, at) == 0;
+
+        g_free(at);
+        at = up;
+        if (top)
+            break;
+    }
+    return at;
+}
+
+static gboolean
+dir_error(GError **error, const char *dir, const char *problem)
+{
+    char *shown = trafan_escape_controls(dir);
+
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "out=%s: %s", shown, problem);
+    g_free(shown);
+    return FALSE;
+}
+
+gboolean
+trafan_report_check_dir(const char *dir, GError **error)
+{
+    char *base = existing_ancestor(dir);
+    gboolean is_dir = g_file_test(base, G_FILE_TEST_IS_DIR);
+    gboolean writable = is_dir && access(base, W_OK | X_OK) == 0;
+    gboolean ok = TRUE;
+
+    if (!is_dir) {
+        char *shown = trafan_escape_controls(base), *problem = g_strdup_printf("%s is not a directory", shown);
+        ok = dir_error(error, dir, problem);
+        g_free(problem);
+        g_free(shown);
+    } else if (!writable) {
+        char *shown = trafan_escape_controls(base);
+        char *problem = g_strdup_printf("cannot write into %s: %s", shown, g_strerror(EACCES));
+        ok = dir_error(error, dir, problem);
+        g_free(problem);
+        g_free(shown);
+    }
+    for (guint i = 0; ok && strcmp(base, dir) == 0 && i < G_N_ELEMENTS(export_files); i++) {
+        char *path = g_build_filename(dir, export_files[i], NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            char *problem = g_strdup_printf("%s is a directory, where the export file goes", export_files[i]);
+            ok = dir_error(error, dir, problem);
+            g_free(problem);
+        }
+        g_free(path);
+    }
+    g_free(base);
     return ok;
 }
 
