@@ -23,6 +23,32 @@ trafan_append_seconds(GString *out, gint64 ns)
                            magnitude / 1000000000u, (guint)(magnitude % 1000000000u));
 }
 
+/* An absolute time: epoch_base_s + ns, exactly, as frame.time_epoch shows it. */
+void
+trafan_append_epoch(GString *out, gint64 base_s, gint64 ns)
+{
+    gint64 secs = ns / 1000000000, frac = ns % 1000000000;
+
+    if (base_s == 0) {
+        trafan_append_seconds(out, ns);
+        return;
+    }
+    if (frac < 0) {
+        secs--;
+        frac += 1000000000;
+    }
+    g_string_append_printf(out, "%" G_GINT64_FORMAT ".%09u", base_s + secs, (guint)frac);
+}
+
+static char *
+epoch_str(const TrafanStats *stats, gint64 ns)
+{
+    GString *s = g_string_new(NULL);
+
+    trafan_append_epoch(s, stats->epoch_base_s, ns);
+    return g_string_free(s, FALSE);
+}
+
 static char *
 seconds_str(gint64 ns)
 {
@@ -511,7 +537,7 @@ GString *
 trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
 {
     GString *out = g_string_new(RULE);
-    char *first = seconds_str(stats->first_ns), *last = seconds_str(stats->last_ns);
+    char *first = epoch_str(stats, stats->first_ns), *last = epoch_str(stats, stats->last_ns);
     char *duration = seconds_str(stats->last_ns - stats->first_ns);
     char *interval = interval_str(stats->config.interval_us);
 
@@ -642,8 +668,11 @@ trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
 
     json_u64(out, "packets", stats->packets, TRUE);
     json_u64(out, "bytes", stats->bytes, TRUE);
-    json_seconds(out, "first_time", stats->first_ns, TRUE);
-    json_seconds(out, "last_time", stats->last_ns, TRUE);
+    g_string_append(out, "\"first_time\":");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->first_ns);
+    g_string_append(out, ",\"last_time\":");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->last_ns);
+    g_string_append_c(out, ',');
     json_seconds(out, "duration", stats->last_ns - stats->first_ns, TRUE);
     json_u64(out, "hosts", g_hash_table_size(stats->hosts), TRUE);
     json_u64(out, "conversations", g_hash_table_size(stats->conversations), TRUE);
@@ -869,8 +898,11 @@ trafan_report_dot(const TrafanStats *stats, const TrafanReportOptions *opts)
 
     dot_attr_u64(out, "packets", stats->packets);
     dot_attr_u64(out, "bytes", stats->bytes);
-    dot_attr_seconds(out, "first_time", stats->first_ns);
-    dot_attr_seconds(out, "last_time", stats->last_ns);
+    g_string_append(out, ", first_time=\"");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->first_ns);
+    g_string_append(out, "\", last_time=\"");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->last_ns);
+    g_string_append_c(out, '"');
     dot_attr_seconds(out, "duration", stats->last_ns - stats->first_ns);
     dot_attr_u64(out, "hosts", g_hash_table_size(stats->hosts));
     dot_attr_u64(out, "conversations", g_hash_table_size(stats->conversations));

@@ -40,6 +40,8 @@ gboolean trafan_report_check_dir(const char *dir, GError **error);
 
 /* Helpers shared with the tools: seconds with nine decimals from nanoseconds. */
 void trafan_append_seconds(GString *out, gint64 ns);
+/* An absolute time, base_s + ns, as frame.time_epoch shows it. */
+void trafan_append_epoch(GString *out, gint64 base_s, gint64 ns);
 
 /* text with control characters and invalid UTF-8 bytes as \n, \t, \r or
  * \xHH, safe to print on a terminal.  Free with g_free(). */

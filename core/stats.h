@@ -65,6 +65,7 @@ typedef struct {
     guint64 packets, bytes;
     gint64  first_ns, last_ns;  /* earliest and latest absolute time */
     gint64  ref_ns;             /* Wireshark's time reference (first frame) */
+    gint64  epoch_base_s;       /* absolute times count from here (packet.h) */
     gboolean seen_any;
 
     GHashTable *conversations;  /* unordered address pair -> conversation */
