@@ -157,7 +157,12 @@ set_option(TrafanRunOptions *opts, const char *name, const char *value, GError *
             return bad_value(error, name, value, "0 or 1");
         opts->protocol_tree = value[0] == '1';
     } else if (is_detect_option(name)) {
-        return trafan_detect_config_set(&opts->detect, name, value, error);
+        if (!trafan_detect_config_set(&opts->detect, name, value, error)) {
+            char *shown = trafan_escape_controls((*error)->message);
+            g_free((*error)->message);
+            (*error)->message = shown;
+            return FALSE;
+        }
     } else {
         char *shown = trafan_escape_controls(name);
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
