@@ -183,7 +183,8 @@ takes_list(const char *element)
     size_t len = strcspn(element, "=");
 
     for (guint i = 0; i < n; i++)
-        if (options[i].type == TRAFAN_OPT_STRING && strlen(options[i].name) == len
+        if ((options[i].type == TRAFAN_OPT_STRING || options[i].type == TRAFAN_OPT_PORTS)
+            && strlen(options[i].name) == len
             && strncmp(options[i].name, element, len) == 0)
             return TRUE;
     return FALSE;
@@ -196,8 +197,9 @@ warn_list_then_filter(TrafanRunOptions *opts, const char *option, const char *ne
 
     g_free(opts->warning);
     opts->warning = g_strdup_printf("the filter \"%s\" follows %s: commas separate -z options, so if \"%s\" "
-                                    "belongs to the list, separate its values with ';' or '|' "
-                                    "(e.g. allowlist=10.0.0.1;10.0.0.2)", shown_next, shown_option, shown_next);
+                                    "belongs to the list, write %s;%s (list values are separated by "
+                                    "';', '|' or spaces)", shown_next, shown_option, shown_next,
+                                    shown_option, shown_next);
     g_free(shown_option);
     g_free(shown_next);
 }

