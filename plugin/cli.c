@@ -9,7 +9,9 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#define _GNU_SOURCE     /* program_invocation_short_name */
 #define WS_BUILD_DLL
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,11 +213,27 @@ cli_finish(gpointer data)
     g_free(run);
 }
 
-static G_NORETURN void
-cli_fail(const char *what, const char *detail)
+/* A bad argument ends tshark before the first packet, as tshark's own -z
+ * statistics do; the user's bytes never reach the terminal raw. */
+G_NORETURN void
+trafan_fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "tshark: trafan: %s%s%s\n", what, detail ? ": " : "", detail ? g_strstrip((char *)detail) : "");
+    char *shown = trafan_escape_controls(detail ? detail : "");
+
+    fprintf(stderr, "tshark: trafan: %s%s%s\n", what, detail ? ": " : "", g_strstrip(shown));
+    g_free(shown);
     exit(1);
+}
+
+gboolean
+trafan_running_in_tshark(void)
+{
+    const char *name = g_get_prgname();
+#ifdef __GLIBC__
+    if (!name)
+        name = program_invocation_short_name;
+#endif
+    return name && g_str_has_prefix(name, "tshark");
 }
 
 /* tshark hands us every -z argument that starts with CLI_PREFIX. */
@@ -229,13 +247,20 @@ cli_init(const char *arg, void *userdata _U_)
 
     trafan_run_options_init(&run->opts);
     if (!trafan_prefs_apply(&run->opts.detect, &error))
-        cli_fail("invalid preference", error->message);
+        trafan_fail("invalid preference", error->message);
     if (!trafan_run_options_parse(&run->opts, arg + strlen(CLI_PREFIX), &error))
-        cli_fail("invalid -z " CLI_PREFIX " argument", error->message);
+        trafan_fail("invalid -z " CLI_PREFIX " argument", error->message);
+    if (run->opts.warning) {
+        char *shown = trafan_escape_controls(run->opts.warning);
+        fprintf(stderr, "tshark: trafan: warning: %s\n", shown);
+        g_free(shown);
+    }
+    if (run->opts.out_dir && !trafan_report_check_dir(run->opts.out_dir, &error))
+        trafan_fail("invalid -z " CLI_PREFIX " argument", error->message);
     start_accumulators(run);
 
     if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
-        cli_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
+        trafan_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
     TRAFAN_STAT_INIT_RETURN(true);
 }
 
