@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "report.h"
@@ -24,6 +25,32 @@ trafan_append_seconds(GString *out, gint64 ns)
 
     g_string_append_printf(out, "%s%" G_GUINT64_FORMAT ".%09u", ns < 0 ? "-" : "",
                            magnitude / 1000000000u, (guint)(magnitude % 1000000000u));
+}
+
+/* An absolute time: epoch_base_s + ns, exactly, as frame.time_epoch shows it. */
+void
+trafan_append_epoch(GString *out, gint64 base_s, gint64 ns)
+{
+    gint64 secs = ns / 1000000000, frac = ns % 1000000000;
+
+    if (base_s == 0) {
+        trafan_append_seconds(out, ns);
+        return;
+    }
+    if (frac < 0) {
+        secs--;
+        frac += 1000000000;
+    }
+    g_string_append_printf(out, "%" G_GINT64_FORMAT ".%09u", base_s + secs, (guint)frac);
+}
+
+static char *
+epoch_str(const TrafanStats *stats, gint64 ns)
+{
+    GString *s = g_string_new(NULL);
+
+    trafan_append_epoch(s, trafan_stats_epoch_base_s(stats), ns);
+    return g_string_free(s, FALSE);
 }
 
 static char *
@@ -228,6 +255,7 @@ index_flags(const GPtrArray *flags)
 typedef enum {
     KIND_U64,               /* raw integer */
     KIND_SECONDS,           /* nanoseconds shown as seconds with nine decimals */
+    KIND_EPOCH,             /* an absolute time, as frame.time_epoch shows it */
     KIND_INTERVAL,          /* microseconds shown as seconds with six decimals */
     KIND_NUMBER,            /* a double: integer, or three decimals */
     KIND_BOOL,              /* yes/no in tables, true/false in JSON */
@@ -290,8 +318,8 @@ CAPTURE(cap_rules)           { ROW(TrafanStats); return (Value){ .string = ctx->
 static const Column capture_columns[] = {
     { NULL, "packets",                "packets",          KIND_U64,      FALSE, cap_packets },
     { NULL, "bytes",                  "bytes",            KIND_U64,      FALSE, cap_bytes },
-    { NULL, "first_time",             "first_time",       KIND_SECONDS,  FALSE, cap_first },
-    { NULL, "last_time",              "last_time",        KIND_SECONDS,  FALSE, cap_last },
+    { NULL, "first_time",             "first_time",       KIND_EPOCH,    FALSE, cap_first },
+    { NULL, "last_time",              "last_time",        KIND_EPOCH,    FALSE, cap_last },
     { NULL, "duration",               "duration",         KIND_SECONDS,  FALSE, cap_duration },
     { NULL, "hosts",                  "hosts",            KIND_U64,      FALSE, cap_hosts },
     { NULL, "conversations",          "conversations",    KIND_U64,      FALSE, cap_conversations },
@@ -531,11 +559,12 @@ value_absent(const Column *col, const Value *v)
 
 /* The value as one cell of text, CSV or DOT. */
 static char *
-value_text(const Column *col, Value *v)
+value_text(const Column *col, Value *v, const Context *ctx)
 {
     switch (col->kind) {
     case KIND_U64:              return g_strdup_printf("%" G_GUINT64_FORMAT, v->u64);
     case KIND_SECONDS:          return seconds_str(v->i64);
+    case KIND_EPOCH:            return epoch_str(ctx->stats, v->i64);
     case KIND_INTERVAL:         return interval_str(v->i64);
     case KIND_NUMBER:           return number_str(v->number);
     case KIND_BOOL:             return g_strdup(v->u64 ? "yes" : "no");
@@ -551,7 +580,7 @@ value_text(const Column *col, Value *v)
 }
 
 static void
-append_json_value(GString *out, const Column *col, Value *v)
+append_json_value(GString *out, const Column *col, Value *v, const Context *ctx)
 {
     char *text;
 
@@ -586,7 +615,7 @@ append_json_value(GString *out, const Column *col, Value *v)
         g_string_append_c(out, ']');
         return;
     default:                    /* numbers: as in the tables, unquoted */
-        text = value_text(col, v);
+        text = value_text(col, v, ctx);
         g_string_append(out, text);
         g_free(text);
     }
@@ -637,7 +666,7 @@ grid_build(TableId id, const Context *ctx, guint limit)
             if (!col->title)
                 continue;
             Value v = col->get(row, ctx);
-            g_ptr_array_add(cells, value_text(col, &v));
+            g_ptr_array_add(cells, value_text(col, &v, ctx));
             g_free(v.owned);
         }
         for (guint p = 0; p < extra; p++) {
@@ -845,7 +874,7 @@ trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
     GString *out = g_string_new(RULE);
     Context ctx;
     guint top = opts->top;
-    char *first = seconds_str(trafan_stats_first_ns(stats)), *last = seconds_str(trafan_stats_last_ns(stats));
+    char *first = epoch_str(stats, trafan_stats_first_ns(stats)), *last = epoch_str(stats, trafan_stats_last_ns(stats));
     char *duration = seconds_str(trafan_stats_last_ns(stats) - trafan_stats_first_ns(stats));
     char *interval = interval_str(trafan_stats_config(stats)->interval_us);
 
@@ -908,7 +937,7 @@ json_members(GString *out, const Column *columns, guint n, gconstpointer row, co
         Value v = col->get(row, ctx);
         if (!value_absent(col, &v)) {
             g_string_append_printf(out, "%s\"%s\":", first ? "" : ",", col->json);
-            append_json_value(out, col, &v);
+            append_json_value(out, col, &v, ctx);
             first = FALSE;
         }
         g_free(v.owned);
@@ -933,7 +962,8 @@ json_array(GString *out, TableId id, const Context *ctx)
 GString *
 trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
 {
-    GString *out = g_string_new("{\"capture\":{");
+    /* trafan_format, as in graph.dot: readers refuse a version they do not know. */
+    GString *out = g_string_new("{\"trafan_format\":1,\"capture\":{");
     Context ctx;
     char *interval = interval_str(trafan_stats_config(stats)->interval_us);
 
@@ -987,7 +1017,7 @@ dot_attributes(GString *out, const Column *columns, guint n, gconstpointer row, 
             continue;
         Value v = col->get(row, ctx);
         if (!value_absent(col, &v)) {
-            char *text = value_text(col, &v);
+            char *text = value_text(col, &v, ctx);
             g_string_append_printf(out, "%s%s=", first ? "" : ", ", col->dot);
             append_dot_string(out, text);
             g_free(text);
@@ -1059,6 +1089,97 @@ write_file(const char *dir, const char *name, GString *content, GError **error)
 
     g_free(path);
     g_string_free(content, TRUE);
+    return ok;
+}
+
+char *
+trafan_escape_controls(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+
+    for (const char *p = text; *p;) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            g_string_append_printf(out, "\\x%02x", (guint8)*p++);
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+            p++;
+        } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+            g_string_append_printf(out, c < 0x80 ? "\\x%02x" : "\\u%04x", (guint)c);
+            p = g_utf8_next_char(p);
+        } else {
+            const char *next = g_utf8_next_char(p);
+            g_string_append_len(out, p, next - p);
+            p = next;
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static const char *const export_files[] = {
+    "conversations.csv", "hosts.csv", "protocols.csv", "bandwidth.csv", "flags.csv", "report.json", "graph.dot",
+};
+
+/* The deepest part of path that exists, or NULL. */
+static char *
+existing_ancestor(const char *path)
+{
+    char *at = g_strdup(path);
+
+    while (!g_file_test(at, G_FILE_TEST_EXISTS)) {
+        char *up = g_path_get_dirname(at);
+        gboolean top = strcmp(up, at) == 0;
+
+        g_free(at);
+        at = up;
+        if (top)
+            break;
+    }
+    return at;
+}
+
+static gboolean
+dir_error(GError **error, const char *dir, const char *problem)
+{
+    char *shown = trafan_escape_controls(dir);
+
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "out=%s: %s", shown, problem);
+    g_free(shown);
+    return FALSE;
+}
+
+gboolean
+trafan_report_check_dir(const char *dir, GError **error)
+{
+    char *base = existing_ancestor(dir);
+    gboolean is_dir = g_file_test(base, G_FILE_TEST_IS_DIR);
+    gboolean writable = is_dir && access(base, W_OK | X_OK) == 0;
+    gboolean ok = TRUE;
+
+    if (!is_dir) {
+        char *shown = trafan_escape_controls(base), *problem = g_strdup_printf("%s is not a directory", shown);
+        ok = dir_error(error, dir, problem);
+        g_free(problem);
+        g_free(shown);
+    } else if (!writable) {
+        char *shown = trafan_escape_controls(base);
+        char *problem = g_strdup_printf("cannot write into %s: %s", shown, g_strerror(EACCES));
+        ok = dir_error(error, dir, problem);
+        g_free(problem);
+        g_free(shown);
+    }
+    for (guint i = 0; ok && strcmp(base, dir) == 0 && i < G_N_ELEMENTS(export_files); i++) {
+        char *path = g_build_filename(dir, export_files[i], NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            char *problem = g_strdup_printf("%s is a directory, where the export file goes", export_files[i]);
+            ok = dir_error(error, dir, problem);
+            g_free(problem);
+        }
+        g_free(path);
+    }
+    g_free(base);
     return ok;
 }
 

@@ -18,6 +18,7 @@ struct TrafanStats {
     guint64 packets, bytes;
     gint64  first_ns, last_ns;  /* earliest and latest absolute time */
     gint64  ref_ns;             /* Wireshark's time reference (first frame) */
+    gint64  epoch_base_s;       /* absolute times count from here (packet.h) */
     gboolean seen_any;
 
     GHashTable *conversations;  /* unordered address pair -> conversation */
@@ -333,6 +334,7 @@ trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt)
         stats->seen_any = TRUE;
         stats->first_ns = stats->last_ns = pkt->abs_ns;
         stats->ref_ns = pkt->abs_ns - pkt->rel_ns;
+        stats->epoch_base_s = pkt->epoch_base_s;
     }
     stats->packets++;
     stats->bytes += pkt->frame_len;
@@ -463,7 +465,7 @@ trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error)
     }
     if (!later->seen_any)
         return TRUE;
-    if (stats->seen_any && stats->ref_ns != later->ref_ns) {
+    if (stats->seen_any && (stats->ref_ns != later->ref_ns || stats->epoch_base_s != later->epoch_base_s)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "cannot merge statistics with different time references");
         return FALSE;
@@ -475,6 +477,7 @@ trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error)
         stats->first_ns = later->first_ns;
         stats->last_ns = later->last_ns;
         stats->ref_ns = later->ref_ns;
+        stats->epoch_base_s = later->epoch_base_s;
     }
     stats->packets += later->packets;
     stats->bytes += later->bytes;
@@ -599,6 +602,17 @@ trafan_stats_sorted_conversations(const TrafanStats *stats)
     return rows;
 }
 
+void
+trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, stats->conversations);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        func(&((ConvEntry *)value)->conv, user_data);
+}
+
 GPtrArray *
 trafan_stats_sorted_hosts(const TrafanStats *stats)
 {
@@ -619,6 +633,7 @@ gboolean trafan_stats_seen_any(const TrafanStats *stats) { return stats->seen_an
 gint64 trafan_stats_first_ns(const TrafanStats *stats) { return stats->first_ns; }
 gint64 trafan_stats_last_ns(const TrafanStats *stats) { return stats->last_ns; }
 gint64 trafan_stats_ref_ns(const TrafanStats *stats) { return stats->ref_ns; }
+gint64 trafan_stats_epoch_base_s(const TrafanStats *stats) { return stats->epoch_base_s; }
 const TrafanConfig *trafan_stats_config(const TrafanStats *stats) { return &stats->config; }
 guint trafan_stats_n_hosts(const TrafanStats *stats) { return g_hash_table_size(stats->hosts); }
 guint trafan_stats_n_conversations(const TrafanStats *stats) { return g_hash_table_size(stats->conversations); }
@@ -779,10 +794,10 @@ trafan_stats_save(const TrafanStats *stats)
                               protocol_array_variant(bk->protocols));
     }
 
-    return g_variant_new("((xu)ttbxxxxut@a(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))",
+    return g_variant_new("((xu)ttbxxxxxut@a(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))",
                          stats->config.interval_us, stats->config.max_hosts,
                          stats->packets, stats->bytes, stats->seen_any, stats->first_ns, stats->last_ns,
-                         stats->ref_ns, stats->io_index, stats->kept_hosts, stats->hosts_created,
+                         stats->ref_ns, stats->epoch_base_s, stats->io_index, stats->kept_hosts, stats->hosts_created,
                          protocols_v, &hosts, &aggregated, stats->aggregated_overflow, &convs, &buckets);
 }
 
@@ -898,9 +913,9 @@ trafan_stats_load(GVariant *state, GError **error)
         return NULL;
     }
     stats = trafan_stats_new(&config);
-    g_variant_get(state, "((xu)ttbxxxxut@a(stt)@a((yay)ttttxxtau)@a(yay)b@a((yay)(yay)ttttxxa(stt))@a(xtta(stt)))",
+    g_variant_get(state, "((xu)ttbxxxxxut@a(stt)@a((yay)ttttxxtau)@a(yay)b@a((yay)(yay)ttttxxa(stt))@a(xtta(stt)))",
                   NULL, NULL, &stats->packets, &stats->bytes, &stats->seen_any, &stats->first_ns, &stats->last_ns,
-                  &stats->ref_ns, &stats->io_index, &stats->kept_hosts, &stats->hosts_created,
+                  &stats->ref_ns, &stats->epoch_base_s, &stats->io_index, &stats->kept_hosts, &stats->hosts_created,
                   &protocols, &hosts, &aggregated, &stats->aggregated_overflow, &convs, &buckets);
 
     GVariantIter it;

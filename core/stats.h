@@ -77,7 +77,7 @@ gboolean trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError
  * and back.  Loading checks what could make the state inconsistent
  * (duplicates, unknown hosts, intervals out of order) and refuses it. */
 #define TRAFAN_STATS_VARIANT_TYPE \
-    "((xu)ttbxxxxuta(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))"
+    "((xu)ttbxxxxxuta(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))"
 GVariant    *trafan_stats_save(const TrafanStats *stats);
 TrafanStats *trafan_stats_load(GVariant *state, GError **error);
 
@@ -92,6 +92,7 @@ gboolean            trafan_stats_seen_any(const TrafanStats *stats);     /* a fr
 gint64              trafan_stats_first_ns(const TrafanStats *stats);     /* earliest, absolute */
 gint64              trafan_stats_last_ns(const TrafanStats *stats);      /* latest, absolute */
 gint64              trafan_stats_ref_ns(const TrafanStats *stats);       /* relative times count from it */
+gint64              trafan_stats_epoch_base_s(const TrafanStats *stats); /* absolute times count from it */
 const TrafanConfig *trafan_stats_config(const TrafanStats *stats);
 guint               trafan_stats_n_hosts(const TrafanStats *stats);      /* pseudo-hosts included */
 guint               trafan_stats_n_conversations(const TrafanStats *stats);
@@ -114,6 +115,11 @@ guint   trafan_host_dst_ports(const TrafanHost *host);  /* distinct (protocol, p
 GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_hosts(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats);
+
+/* Every conversation in no order, for a caller that picks its own rows
+ * without sorting them all. */
+typedef void (*TrafanConversationFunc)(const TrafanConversation *conv, gpointer user_data);
+void trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data);
 
 G_END_DECLS
 

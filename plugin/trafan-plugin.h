@@ -11,7 +11,16 @@
 void     trafan_cli_register(void);     /* cli.c: tshark -z trafan,stat */
 void     trafan_prefs_register(void);   /* prefs.c: module "trafan" */
 void     trafan_gui_register(void);     /* gui.c: the Statistics menu */
-/* The preferences the user changed, onto a detection config. */
+/* The preferences the user changed, onto a detection config; an invalid
+ * one (trafan.tree_rows included) is an error naming it. */
 gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
+/* Children per branch of the Statistics window (preference trafan.tree_rows). */
+guint    trafan_prefs_tree_rows(void);
+
+/* cli.c: "tshark: trafan: WHAT: DETAIL" on stderr, control characters
+ * escaped, and exit status 1. */
+G_NORETURN void trafan_fail(const char *what, const char *detail);
+/* Is this tshark (which ends on a bad argument) rather than Wireshark? */
+gboolean trafan_running_in_tshark(void);
 
 #endif

@@ -1068,7 +1068,7 @@ test_state_inconsistent(void)
 {
     TrafanStats *stats = sample_stats();
     GVariant *saved = g_variant_ref_sink(trafan_stats_save(stats));
-    GVariant *hosts = g_variant_get_child_value(saved, 11);
+    GVariant *hosts = g_variant_get_child_value(saved, 12);
     GVariant *first = g_variant_get_child_value(hosts, 0);
     GVariant *pair[] = { first, first };
     GVariant *twice = g_variant_ref_sink(g_variant_new_array(NULL, pair, 2));
@@ -1081,7 +1081,7 @@ test_state_inconsistent(void)
         gsize n = g_variant_n_children(saved);
         GVariant **children = g_new(GVariant *, n);
         for (gsize i = 0; i < n; i++)
-            children[i] = i == 11 ? g_variant_ref(cases[c]) : g_variant_get_child_value(saved, i);
+            children[i] = i == 12 ? g_variant_ref(cases[c]) : g_variant_get_child_value(saved, i);
         GVariant *bad = g_variant_ref_sink(g_variant_new_tuple(children, n));
 
         g_assert_null(trafan_stats_load(bad, &error));

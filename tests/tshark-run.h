@@ -35,6 +35,10 @@ void         tshark_result_clear(TsharkResult *r);
 /* A shell script that runs tshark the same way, for tools that run tshark
  * themselves (trafan-parallel's TRAFAN_TSHARK). */
 const char  *tshark_command(void);
+/* The command tshark_run() runs, NULL-terminated, to start it otherwise
+ * (in tshark_workdir()). */
+GPtrArray   *tshark_argv(const char *const *args, gboolean capture);
+const char  *tshark_workdir(void);
 
 /* The capture folders to test: captures/ and, when present, ../shared/captures. */
 GPtrArray *tshark_capture_files(const char *source_dir);
