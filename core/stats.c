@@ -613,6 +613,29 @@ trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFu
         func(&((ConvEntry *)value)->conv, user_data);
 }
 
+static void
+foreach_value(GHashTable *table, GFunc func, gpointer user_data)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        func(value, user_data);
+}
+
+void
+trafan_stats_foreach_host(const TrafanStats *stats, TrafanHostFunc func, gpointer user_data)
+{
+    foreach_value(stats->hosts, (GFunc)func, user_data);
+}
+
+void
+trafan_stats_foreach_protocol(const TrafanStats *stats, TrafanProtocolFunc func, gpointer user_data)
+{
+    foreach_value(stats->protocols, (GFunc)func, user_data);
+}
+
 GPtrArray *
 trafan_stats_sorted_hosts(const TrafanStats *stats)
 {

@@ -120,6 +120,10 @@ GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats);
  * without sorting them all. */
 typedef void (*TrafanConversationFunc)(const TrafanConversation *conv, gpointer user_data);
 void trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data);
+typedef void (*TrafanHostFunc)(const TrafanHost *host, gpointer user_data);
+void trafan_stats_foreach_host(const TrafanStats *stats, TrafanHostFunc func, gpointer user_data);
+typedef void (*TrafanProtocolFunc)(const TrafanProtocolCount *protocol, gpointer user_data);
+void trafan_stats_foreach_protocol(const TrafanStats *stats, TrafanProtocolFunc func, gpointer user_data);
 
 G_END_DECLS
 
