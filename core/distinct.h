@@ -76,6 +76,21 @@ trafan_distinct_approximate(const TrafanDistinct *s)
     return s->hll != NULL;
 }
 
+/* Counts per item in fixed memory (a count-min sketch): an estimate never
+ * below the true count, exact while items do not collide in every row;
+ * two sketches merge exactly (cell sums).  For window-wide tallies of
+ * what every host sends or receives, which would otherwise need a key per
+ * host.  NULL is the empty sketch. */
+#define TRAFAN_COUNTS_DEPTH 4
+#define TRAFAN_COUNTS_WIDTH 8192
+typedef struct {
+    guint32 cell[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH];
+} TrafanCounts;
+
+void      trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n);
+guint64   trafan_counts_get(const TrafanCounts *c, const TrafanAddress *item);
+void      trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from);
+
 int       trafan_tally_by_count(gconstpointer pa, gconstpointer pb);
 GHashTable *trafan_tally_table(void);
 
@@ -90,6 +105,9 @@ GVariant *trafan_key_save(const TrafanKey *k);
 gboolean  trafan_key_load(GVariant *v, TrafanKey *k);
 GVariant *trafan_distinct_save(const TrafanDistinct *s);
 gboolean  trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error);
+#define TRAFAN_COUNTS_TYPE "au"
+GVariant *trafan_counts_save(const TrafanCounts *c);
+gboolean  trafan_counts_load(TrafanCounts **c, GVariant *v);
 
 G_END_DECLS
 

@@ -67,6 +67,7 @@ typedef enum {
     TRAFAN_AGG_LAST,            /* gint64, maximum (starts at G_MININT64) */
     TRAFAN_AGG_BITS,            /* guint64, or-ed */
     TRAFAN_AGG_DISTINCT,        /* TrafanDistinct, merged */
+    TRAFAN_AGG_COUNTS,          /* TrafanCounts *, a count-min sketch made on first use */
 } TrafanAggKind;
 
 typedef struct {
@@ -181,6 +182,13 @@ guint    trafan_slots(TrafanRuleCtx *ctx, const TrafanKey *key, gpointer out[2])
 #define TRAFAN_EACH_SLOT(ctx, key, type, var) \
     for (gpointer _s[2], *_p = _s, *_e = _s + trafan_slots(ctx, key, _s); _p < _e; _p++) \
         for (type *var = *_p; var; var = NULL)
+
+/* The key every window has whatever the traffic (all zero): its aggregate
+ * holds window-wide tallies such as count-min sketches. */
+extern const TrafanKey trafan_window_key;
+/* While judging: the aggregate of `key` in the window being judged (NULL
+ * if none), e.g. trafan_window_key's. */
+gconstpointer trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key);
 
 /* Hand a verdict to the engine (which takes its strings). */
 void     trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v);

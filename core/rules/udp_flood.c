@@ -54,7 +54,7 @@ static const TrafanDetectOption options[] = {
 /* Key (target). */
 typedef struct {
     guint64        in;          /* datagrams and header-less fragments received */
-    guint64        out;         /* datagrams the target sent */
+    TrafanCounts  *sent;        /* trafan_window_key only: datagrams each host sent */
     guint64        ported_in;   /* received with a header */
     guint64        response_in; /* ... of which from service ports (reflection) */
     TrafanDistinct sources;
@@ -64,7 +64,7 @@ typedef struct {
 
 static const TrafanAggField fields[] = {
     TRAFAN_AGG_FIELD(COUNT, Agg, in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, out),
+    TRAFAN_AGG_FIELD(COUNTS, Agg, sent),
     TRAFAN_AGG_FIELD(COUNT, Agg, ported_in),
     TRAFAN_AGG_FIELD(COUNT, Agg, response_in),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, sources),
@@ -93,21 +93,21 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
         a->first = MIN(a->first, ev->t);
         a->last = MAX(a->last, ev->t);
     }
-    if (ported) {
-        TrafanKey out = trafan_key(ev->src, NULL, 0, 0);
-        TRAFAN_EACH_SLOT(ctx, &out, Agg, a)
-            a->out++;
-    }
+    if (ported)
+        TRAFAN_EACH_SLOT(ctx, &trafan_window_key, Agg, a)
+            trafan_counts_add(&a->sent, ev->src, 1);
 }
 
 static void
 judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 {
-    const Agg *a = agg;
+    const Agg *a = agg, *all = trafan_judged_agg(ctx, &trafan_window_key);
     const Config *c = ctx->config;
 
-    /* A service answering its datagrams is busy, not flooded. */
-    if (a->in == 0 || a->out > c->udp_flood_reply_ratio * a->in)
+    /* A service answering its datagrams is busy, not flooded.  (The sketch
+     * may count more replies, never fewer: it errs towards quiet.) */
+    if (key->a.family == 0 || all == NULL || a->in == 0 ||
+        trafan_counts_get(all->sent, &key->a) > c->udp_flood_reply_ratio * a->in)
         return;
     TrafanFlood f = {
         .target = &key->a, .sources = &a->sources, .ports = &a->ports,
