@@ -520,3 +520,24 @@ trafan_counts_load(TrafanCounts **c, GVariant *v)
     *c = g_memdup2(cells, sizeof(TrafanCounts));
     return TRUE;
 }
+
+double
+trafan_counts_noise(const TrafanCounts *c)
+{
+    if (c == NULL)
+        return 0;
+    guint64 total = 0;
+    for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++)
+        total += c->cell[0][i];
+    return 2.718281828 * total / TRAFAN_COUNTS_WIDTH;
+}
+
+TrafanAddress
+trafan_pair_item(const TrafanAddress *a, const TrafanAddress *b)
+{
+    TrafanAddress item = { .family = 0xff };
+    guint64 x = trafan_hash_bytes(a, sizeof *a), y = trafan_hash_bytes(b, sizeof *b);
+    memcpy(item.bytes, &x, 8);
+    memcpy(item.bytes + 8, &y, 8);
+    return item;
+}

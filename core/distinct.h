@@ -90,6 +90,11 @@ typedef struct {
 void      trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n);
 guint64   trafan_counts_get(const TrafanCounts *c, const TrafanAddress *item);
 void      trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from);
+/* What an estimate may exceed the truth by: e times the mean cell (the
+ * count-min bound, which holds for most items). */
+double    trafan_counts_noise(const TrafanCounts *c);
+/* The item standing for "from a to b" in a sketch of pairs. */
+TrafanAddress trafan_pair_item(const TrafanAddress *a, const TrafanAddress *b);
 
 int       trafan_tally_by_count(gconstpointer pa, gconstpointer pb);
 GHashTable *trafan_tally_table(void);

@@ -12,6 +12,11 @@
 typedef struct {
     const TrafanAddress  *target;
     const TrafanDistinct *sources;      /* with packet counts */
+    const TrafanTally    *top;          /* the top sources of the flood, if not those of
+                                         * `sources`; n_top of them */
+    guint                 n_top;
+    gboolean              many;         /* a flood from many sources is possible: spoofed or
+                                         * reflected (otherwise only one source is judged) */
     const TrafanDistinct *ports;        /* target ports hit, NULL for ICMP */
     guint64     packets;                /* toward the target in the window */
     guint64     excess;                 /* of which count as flood */

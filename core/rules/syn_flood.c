@@ -105,7 +105,7 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 
     for (guint kind = 0; kind < N_KIND; kind++) {
         TrafanFlood f = {
-            .target = &key->a, .sources = &a->sources[kind], .ports = &a->ports[kind],
+            .target = &key->a, .many = TRUE, .sources = &a->sources[kind], .ports = &a->ports[kind],
             .packets = a->in[kind], .excess = excess[kind],
             .first = a->first[kind], .last = a->last[kind], .reflection = kind == SYNACK,
             .what = what[kind], .match = match[kind],
