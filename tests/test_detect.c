@@ -1070,6 +1070,26 @@ ports_probed(GArray *s, guint n)
     }
 }
 
+/* nmap -sA: bare ACKs to n ports, answered by RST; and a client's
+ * established flows to n ports of a server, seen mid-way. */
+static void
+ports_ack_probed(GArray *s, guint n)
+{
+    for (guint p = 1; p <= n; p++) {
+        tcp(s, S(5 + p * 0.01), SCANNER, 40000, VICTIM, 1000 + p, ACK, 54);
+        tcp(s, S(5 + p * 0.01 + 0.001), VICTIM, 1000 + p, SCANNER, 40000, RST, 54);
+    }
+}
+
+static void
+flows_midway(GArray *s, guint n)
+{
+    for (guint p = 1; p <= n; p++) {
+        tcp(s, S(5 + p * 0.01), "192.0.2.61", 50000 + p, "198.51.100.61", 1000 + p, ACK, 54);
+        tcp(s, S(5 + p * 0.01 + 0.002), "198.51.100.61", 1000 + p, "192.0.2.61", 50000 + p, ACK | PSH, 900);
+    }
+}
+
 static void
 ports_fin_probed(GArray *s, guint n)
 {
@@ -1318,6 +1338,9 @@ static const RuleCase rule_cases[] = {
     { "/detect/rules/port_scan/at",              ports_probed, 15, SCANNER " port_scan source", NULL },
     { "/detect/rules/port_scan/stealth-below",   ports_fin_probed, 2, NULL, NULL },
     { "/detect/rules/port_scan/stealth-at",      ports_fin_probed, 3, SCANNER " port_scan source", NULL },
+    { "/detect/rules/port_scan/ack-below",       ports_ack_probed, 14, NULL, NULL },
+    { "/detect/rules/port_scan/ack-at",          ports_ack_probed, 15, SCANNER " port_scan source", NULL },
+    { "/detect/rules/port_scan/flows-midway",    flows_midway, 40, NULL, NULL },
     { "/detect/rules/host_sweep/syn-below",      syn_sweep, 24, NULL, NULL },
     { "/detect/rules/host_sweep/syn-at",         syn_sweep, 25, "10.8.0.250 host_sweep source", NULL },
     { "/detect/rules/syn_flood/below",           spoofed_syns, 99, NULL, NULL },
