@@ -746,6 +746,10 @@ mixed_stream(void)
         udp(s, S(sec + 0.5), "192.0.2.30", 5004, "198.51.100.31", 5004, 20000);
     for (guint i = 0; i < 1000; i++)
         tcp(s, S(150 + i * 0.0005), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    for (guint i = 0; i < 40; i++)
+        connection(s, S(20 + i * 0.4), "198.51.100.9", 41000 + i, "192.0.2.22", 22, 8, 300);
+    for (guint i = 0; i < 1200; i++)
+        udp(s, S(120 + i * 0.0025), "198.51.100.77", 40000, "192.0.2.80", 9999, 512);
     stream_sort(s);
     return s;
 }
@@ -781,6 +785,31 @@ flags_dump(const GPtrArray *flags)
 }
 
 /* Run the stream in n slices and merge them in order. */
+/* A detector through a state file and back: bytes, normal form, load. */
+static TrafanDetector *
+through_state(TrafanDetector *d, const TrafanDetectConfig *cfg)
+{
+    GVariant *state = g_variant_ref_sink(trafan_detector_save(d));
+    GBytes *bytes = g_variant_get_data_as_bytes(state);
+    GVariant *read = g_variant_ref_sink(g_variant_new_from_bytes(g_variant_get_type(state), bytes, FALSE));
+    GVariant *normal = g_variant_get_normal_form(read);
+    GError *error = NULL;
+    TrafanDetector *back = trafan_detector_load(cfg, normal, &error);
+    g_assert_no_error(error);
+    /* The same state, the same bytes. */
+    GVariant *again = g_variant_ref_sink(trafan_detector_save(back));
+    g_assert_true(g_variant_equal(state, again));
+    g_variant_unref(again);
+    g_variant_unref(normal);
+    g_variant_unref(read);
+    g_bytes_unref(bytes);
+    g_variant_unref(state);
+    trafan_detector_free(d);
+    return back;
+}
+
+static gboolean use_states;     /* merged_dump() sends each slice through a state file */
+
 static char *
 merged_dump(GArray *s, const guint *cuts, guint n_cuts, const TrafanDetectConfig *cfg)
 {
@@ -791,6 +820,8 @@ merged_dump(GArray *s, const guint *cuts, guint n_cuts, const TrafanDetectConfig
         TrafanDetector *slice = trafan_detector_new(cfg);
         for (guint i = from; i < to; i++)
             trafan_detector_add(slice, &g_array_index(s, TrafanPacket, i));
+        if (use_states)
+            slice = through_state(slice, cfg);
         if (whole == NULL) {
             whole = slice;
         } else {
@@ -815,7 +846,7 @@ test_merge_equals_whole(void)
     char *whole = merged_dump(s, NULL, 0, &cfg);
     /* Each rule fires, so the comparison covers them all. */
     static const char *const rules[] = { "port_scan", "host_sweep", "syn_flood", "icmp_flood",
-                                         "beacon", "bandwidth_spike" };
+                                         "udp_flood", "beacon", "bandwidth_spike", "brute_force" };
     for (guint r = 0; r < G_N_ELEMENTS(rules); r++)
         if (!strstr(whole, rules[r]))
             g_error("%s missing from:\n%s", rules[r], whole);
@@ -843,6 +874,50 @@ test_merge_equals_whole(void)
     g_free(whole);
     trafan_detect_config_clear(&cfg);
     g_array_unref(s);
+}
+
+static void
+test_merge_through_states(void)
+{
+    use_states = TRUE;
+    test_merge_equals_whole();
+    use_states = FALSE;
+}
+
+static void
+test_state_refuses(void)
+{
+    TrafanDetectConfig a, b;
+    trafan_detect_config_init(&a);
+    trafan_detect_config_init(&b);
+    g_assert_true(trafan_detect_config_set(&b, "port_scan_ports", "40", NULL));
+    TrafanDetector *x = trafan_detector_new(&a);
+    GVariant *state = g_variant_ref_sink(trafan_detector_save(x));
+    GError *error = NULL;
+    g_assert_null(trafan_detector_load(&b, state, &error));
+    g_assert_nonnull(strstr(error->message, "port_scan_ports is 40 here, 15 in the state"));
+    g_clear_error(&error);
+
+    /* Another type, and bytes that are not a state at all. */
+    GVariant *other = g_variant_ref_sink(g_variant_new("(us)", 1, "x"));
+    g_assert_null(trafan_detector_load(&a, other, &error));
+    g_assert_nonnull(strstr(error->message, "not a trafan detector state"));
+    g_clear_error(&error);
+    static const guint8 junk[] = "0123456789abcdef0123456789abcdef";
+    GVariant *garbage = g_variant_ref_sink(g_variant_new_from_data(g_variant_get_type(state), junk, sizeof junk,
+                                                                   FALSE, NULL, NULL));
+    GVariant *normal = g_variant_get_normal_form(garbage);
+    TrafanDetector *y = trafan_detector_load(&a, normal, &error);
+    g_assert_null(y);           /* a version or options it cannot have */
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    g_variant_unref(normal);
+    g_variant_unref(garbage);
+    g_variant_unref(other);
+    g_variant_unref(state);
+    trafan_detector_free(x);
+    trafan_detect_config_clear(&a);
+    trafan_detect_config_clear(&b);
 }
 
 static void
@@ -920,6 +995,40 @@ test_live_alerts(void)
     g_assert_cmpuint(trafan_detector_open_flags(d), ==, 1);
     g_assert_cmpuint(trafan_detector_finish(d)->len, ==, 1);
     g_assert_true(trafan_detector_finish(d) == trafan_detector_finish(d));
+    trafan_detector_free(d);
+    trafan_detect_config_clear(&cfg);
+    g_array_unref(s);
+}
+
+/* The Statistics window judges spikes on the intervals closed so far: the
+ * spike at second 30 shows once second 31 has begun, before the end. */
+static void
+test_peek_spike(void)
+{
+    GArray *s = stream_new();
+    for (guint sec = 0; sec < 40; sec++)
+        for (guint i = 0; i < 100; i++)
+            udp(s, S(sec + i * 0.01), "192.0.2.30", 5004, "198.51.100.31", 5004, 1000);
+    for (guint i = 0; i < 4000; i++)
+        tcp(s, S(30 + i * 0.0002), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    stream_sort(s);
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    TrafanDetector *d = trafan_detector_new(&cfg);
+    gint64 seen_at = -1;
+    for (guint i = 0; i < s->len && seen_at < 0; i++) {
+        const TrafanPacket *p = &g_array_index(s, TrafanPacket, i);
+        trafan_detector_add(d, p);
+        trafan_detector_peek(d);
+        GPtrArray *fresh = trafan_detector_take_new(d);
+        if (fresh->len) {
+            g_assert_cmpstr(((const TrafanFlag *)fresh->pdata[0])->rule, ==, "bandwidth_spike");
+            seen_at = p->rel_ns;
+        }
+    }
+    g_assert_cmpint(seen_at, >=, S(31));
+    g_assert_cmpint(seen_at, <, S(32));
+    g_assert_cmpuint(trafan_detector_finish(d)->len, ==, 1);
     trafan_detector_free(d);
     trafan_detect_config_clear(&cfg);
     g_array_unref(s);
@@ -1159,8 +1268,11 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/preset-seed", test_preset_seed);
     g_test_add_func("/detect/mechanics/merge-equals-whole", test_merge_equals_whole);
     g_test_add_func("/detect/mechanics/merge-refuses", test_merge_refuses);
+    g_test_add_func("/detect/mechanics/merge-through-states", test_merge_through_states);
+    g_test_add_func("/detect/mechanics/state-refuses", test_state_refuses);
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
+    g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);
     for (guint i = 0; i < G_N_ELEMENTS(rule_cases); i++)
         g_test_add_data_func(rule_cases[i].path, &rule_cases[i], test_rule_case);
