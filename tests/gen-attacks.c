@@ -340,6 +340,18 @@ gen_scans(const char *dir)
     pcap_close(p);
     expect("attack_stealth_scan.pcap", SCANNER, "port_scan", "source");
 
+    /* nmap -sA -p1-1000 (firewall mapping): bare ACKs from one source port;
+     * the host answers RST on the 900 ports its firewall lets through. */
+    p = pcap_open(dir, "attack_ack_scan.pcap");
+    for (guint port = 1; port <= 1000; port++) {
+        double t = port * 0.002;
+        tcp_segment(p, t, SCANNER, 58211, VICTIM, port, ACK, 0, 0x6b2c11d0, NULL, 0);
+        if (port % 10)
+            tcp_segment(p, t + 0.0004, VICTIM, port, SCANNER, 58211, RST, 0x6b2c11d0, 0, NULL, 0);
+    }
+    pcap_close(p);
+    expect("attack_ack_scan.pcap", SCANNER, "port_scan", "source");
+
     p = pcap_open(dir, "attack_icmp_sweep.pcap");
     for (guint h = 1; h <= 254; h++) {
         char dst[32];
