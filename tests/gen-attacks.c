@@ -524,18 +524,16 @@ flow_new(Pcap *p, GRand *r, const char *client, guint cport, const char *server,
     return f;
 }
 
-/* A segment: `text`, or `len` zero bytes (encrypted content matters to no
- * rule).  SYN and FIN take one sequence number. */
+/* A segment of `len` bytes: `data`, or zeros (encrypted content matters to
+ * no rule).  SYN and FIN take one sequence number. */
 static void
-flow_send(Flow *f, double t, gboolean from_client, guint flags, const char *text, size_t len)
+flow_send(Flow *f, double t, gboolean from_client, guint flags, const void *data, size_t len)
 {
     guint32 *seq = from_client ? &f->cseq : &f->sseq, ack = from_client ? f->sseq : f->cseq;
-    if (text)
-        len = strlen(text);
     if (from_client)
-        tcp_segment(f->p, t, f->client, f->cport, f->server, f->sport, flags, *seq, ack, text, len);
+        tcp_segment(f->p, t, f->client, f->cport, f->server, f->sport, flags, *seq, ack, data, len);
     else
-        tcp_segment(f->p, t, f->server, f->sport, f->client, f->cport, flags, *seq, ack, text, len);
+        tcp_segment(f->p, t, f->server, f->sport, f->client, f->cport, flags, *seq, ack, data, len);
     *seq += (guint32)len + ((flags & (SYN | FIN)) ? 1 : 0);
 }
 
@@ -554,7 +552,7 @@ static void
 flow_data(Flow *f, double t, gboolean from_client, const char *text, size_t len)
 {
     if (text) {
-        flow_send(f, t, from_client, PSH | ACK, text, 0);
+        flow_send(f, t, from_client, PSH | ACK, text, strlen(text));
         return;
     }
     for (; len > 1448; len -= 1448, t += 0.00012)
@@ -625,6 +623,91 @@ static const char *const passwords[] = {
     "charlie", "robert",
 };
 
+/* SSH binary packets in clear (RFC 4253 6): a payload, padded to `size`. */
+typedef struct {
+    guint8 buf[1448];
+    size_t len;
+} SshOut;
+
+static guint8 *
+ssh_string(guint8 *p, const void *data, size_t len)
+{
+    put32(p, (guint32)len);
+    if (data)
+        memcpy(p + 4, data, len);
+    return p + 4 + len;
+}
+
+static void
+ssh_packet(SshOut *o, const guint8 *payload, size_t payload_len, size_t size)
+{
+    guint8 *pkt = o->buf + o->len;
+    g_assert(o->len + size <= sizeof o->buf && size >= payload_len + 9 && size - payload_len - 5 <= 255);
+    put32(pkt, (guint32)(size - 4));
+    pkt[4] = (guint8)(size - 5 - payload_len);
+    memcpy(pkt + 5, payload, payload_len);
+    memset(pkt + 5 + payload_len, 0, size - 5 - payload_len);
+    o->len += size;
+}
+
+/* KEXINIT: the algorithms OpenSSH and libssh agree on; `size` as sent. */
+static void
+ssh_kexinit(Flow *f, double t, gboolean from_client, size_t size)
+{
+    static const char *const lists[10] = {
+        "curve25519-sha256", "ssh-ed25519", "chacha20-poly1305@openssh.com",
+        "chacha20-poly1305@openssh.com", "umac-64-etm@openssh.com", "umac-64-etm@openssh.com",
+        "none", "none", "", "",
+    };
+    guint8 payload[400] = { 20 }, *p = payload + 17;     /* code, cookie */
+    for (guint i = 0; i < 10; i++)
+        p = ssh_string(p, lists[i], strlen(lists[i]));
+    p += 5;                                             /* first_kex_packet_follows, reserved */
+    SshOut o = { .len = 0 };
+    size_t n = (size_t)(p - payload);
+    /* Real KEXINITs list many algorithms: pad the first list's weight into
+     * the padding field's reach by sending the rest as padding packets. */
+    ssh_packet(&o, payload, n, MIN(size, n + 5 + 255) & ~(size_t)7);
+    while (o.len + 16 <= size) {
+        static const guint8 ignore[] = { 2, 0, 0, 0, 0 };  /* SSH_MSG_IGNORE, empty */
+        ssh_packet(&o, ignore, sizeof ignore, MIN(size - o.len, sizeof ignore + 5 + 255) & ~(size_t)7);
+    }
+    flow_send(f, t, from_client, PSH | ACK, o.buf, o.len);
+}
+
+/* KEX_ECDH_INIT (client) or KEX_ECDH_REPLY (server), ed25519 host key. */
+static void
+ssh_ecdh(Flow *f, double t, gboolean from_client)
+{
+    guint8 payload[256] = { 0 }, blob[51], sig[83], *p = payload + 1;
+    if (from_client) {
+        payload[0] = 30;
+        p = ssh_string(p, NULL, 32);                    /* Q_C */
+    } else {
+        payload[0] = 31;
+        memset(blob, 0, sizeof blob);
+        memset(sig, 0, sizeof sig);
+        ssh_string(ssh_string(blob, "ssh-ed25519", 11), NULL, 32);
+        ssh_string(ssh_string(sig, "ssh-ed25519", 11), NULL, 64);
+        p = ssh_string(p, blob, sizeof blob);          /* K_S */
+        p = ssh_string(p, NULL, 32);                    /* Q_S */
+        p = ssh_string(p, sig, sizeof sig);             /* signature */
+    }
+    size_t n = (size_t)(p - payload);
+    SshOut o = { .len = 0 };
+    ssh_packet(&o, payload, n, (n + 5 + 4 + 7) & ~(size_t)7);
+    flow_send(f, t, from_client, PSH | ACK, o.buf, o.len);
+}
+
+static void
+ssh_newkeys(Flow *f, double t, gboolean from_client)
+{
+    static const guint8 code[] = { 21 };
+    SshOut o = { .len = 0 };
+    ssh_packet(&o, code, 1, 16);
+    flow_send(f, t, from_client, PSH | ACK, o.buf, o.len);
+}
+
 /* The SSH transport up to user authentication, as libssh and OpenSSH do
  * it: banners, key exchange, new keys, the ssh-userauth service.  Returns
  * when the server's SERVICE_ACCEPT has reached the client. */
@@ -635,14 +718,15 @@ ssh_transport(Flow *f, double t, const char *client_banner)
     flow_data(f, t + 0.002, FALSE, "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n", 0);
     t += 0.002 + rtt;
     flow_data(f, t, TRUE, client_banner, 0);
-    flow_data(f, t + 0.0003, TRUE, NULL, 1012);             /* KEXINIT */
-    flow_data(f, t + 0.0006, FALSE, NULL, 1080);            /* KEXINIT */
+    ssh_kexinit(f, t + 0.0003, TRUE, 1012);
+    ssh_kexinit(f, t + 0.0006, FALSE, 1080);
     t += 0.0006 + rtt;
-    flow_data(f, t, TRUE, NULL, 48);                        /* KEX_ECDH_INIT */
+    ssh_ecdh(f, t, TRUE);
     t += 0.004;                                             /* the host key's signature */
-    flow_data(f, t, FALSE, NULL, 564);                      /* KEX_ECDH_REPLY, NEWKEYS */
+    ssh_ecdh(f, t, FALSE);
+    ssh_newkeys(f, t + 0.00005, FALSE);
     t += rtt;
-    flow_data(f, t, TRUE, NULL, 16);                        /* NEWKEYS */
+    ssh_newkeys(f, t, TRUE);
     flow_data(f, t + 0.0002, TRUE, NULL, 52);               /* SERVICE_REQUEST */
     flow_data(f, t + 0.0004, FALSE, NULL, 52);              /* SERVICE_ACCEPT */
     return t + 0.0004 + rtt;
@@ -760,7 +844,7 @@ ssh_check(Pcap *p, GRand *r, double t, const char *monitor, guint cport, const c
     flow_data(&f, t + 0.002, FALSE, "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n", 0);
     t += 0.002 + f.rtt;
     flow_data(&f, t, TRUE, "SSH-2.0-check_ssh_2.3.3\r\n", 0);
-    flow_data(&f, t + 0.0003, FALSE, NULL, 1080);           /* KEXINIT */
+    ssh_kexinit(&f, t + 0.0003, FALSE, 1080);
     flow_close(&f, t + 0.0003 + f.rtt, TRUE);
 }
 
@@ -778,6 +862,7 @@ ssh_session(Pcap *p, GRand *r, double t, double length, const char *admin, guint
     t += 0.002 + f.rtt;
     flow_data(&f, t, TRUE, NULL, 112);                      /* session channel, pty, shell */
     flow_data(&f, t + 0.01, FALSE, NULL, 1020);             /* motd and prompt */
+    t += 0.01 + f.rtt + uniform(r, 1, 4);
     double start = t, end = t + length;
     gboolean idled = FALSE;
     while (t < end) {
