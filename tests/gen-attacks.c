@@ -5,7 +5,11 @@
  *   gen-attacks DIR
  *
  * Classic pcap, Ethernet, correct IPv4 header and TCP/UDP/ICMP checksums;
- * addresses from the documentation ranges (RFC 5737, RFC 3849).
+ * addresses from the documentation ranges (RFC 5737, RFC 3849), except a
+ * peer-to-peer swarm's, scattered over the Internet as real swarms are.
+ * Each scenario is written as the real thing behaves: both directions,
+ * TCP sequence numbers kept, the tools' timing and message sizes, jitter
+ * from a seeded PRNG (the files are the same on every run).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
