@@ -908,6 +908,12 @@ gen_brute_force(const char *dir)
     pcap_close(p);
     expect("attack_bruteforce_ssh.pcap", "192.0.2.101", "brute_force", "source");
 
+    /* The same over IPv6, fewer tasks and attempts. */
+    p = pcap_open(dir, "attack_bruteforce_ssh_ipv6.pcap");
+    hydra(p, r, SSH_LOGIN, "2001:db8:1::101", "2001:db8:ffff::22", 0.03, 2, 40);
+    pcap_close(p);
+    expect("attack_bruteforce_ssh_ipv6.pcap", "2001:db8:1::101", "brute_force", "source");
+
     p = pcap_open(dir, "attack_bruteforce_ftp.pcap");
     hydra(p, r, FTP_LOGIN, "192.0.2.102", "198.51.100.21", 0.02, 4, 100);
     pcap_close(p);
