@@ -1148,6 +1148,24 @@ udp_answered(GArray *s, guint n)
             udp(s, S(10 + sec + (i + 0.6) / n), "192.0.2.80", 9999, "198.51.100.77", 40000, 512);
 }
 
+/* One source sending n datagrams a second for 3 s to the broadcast address,
+ * or to a multicast group. */
+static void
+broadcast_storm(GArray *s, guint n)
+{
+    for (guint sec = 0; sec < 3; sec++)
+        for (guint i = 0; i < n; i++)
+            udp(s, S(10 + sec + (i + 0.5) / n), "192.0.2.66", 40000, "255.255.255.255", 9999, 200);
+}
+
+static void
+multicast_video(GArray *s, guint n)
+{
+    for (guint sec = 0; sec < 3; sec++)
+        for (guint i = 0; i < n; i++)
+            udp(s, S(10 + sec + (i + 0.5) / n), "192.0.2.67", 5004, "239.1.1.1", 5004, 1356);
+}
+
 /* A host polling its resolver every ~5 s with jitter (CV about 0.17). */
 static void
 resolver_polling(GArray *s, guint n)
@@ -1216,6 +1234,10 @@ static const RuleCase rule_cases[] = {
     { "/detect/rules/udp_flood/source-below",    udp_stream, 255, NULL },
     { "/detect/rules/udp_flood/source-at",       udp_stream, 256, "198.51.100.77 udp_flood source" },
     { "/detect/rules/udp_flood/answered",        udp_answered, 400, NULL },
+    { "/detect/rules/udp_flood/broadcast-below", broadcast_storm, 99, NULL },
+    { "/detect/rules/udp_flood/broadcast-at",    broadcast_storm, 100, "192.0.2.66 udp_flood source" },
+    { "/detect/rules/udp_flood/multicast-video", multicast_video, 1200, NULL },
+    { "/detect/rules/udp_flood/multicast-at",    multicast_video, 10000, "192.0.2.67 udp_flood source" },
     { "/detect/rules/beacon/resolver-jitter",    resolver_polling, 60, NULL },
     { "/detect/rules/beacon/in-flow-below",      beacon_in_flow, 9, NULL },
     { "/detect/rules/beacon/in-flow-at",         beacon_in_flow, 10, "192.0.2.90 beacon source" },
