@@ -1158,6 +1158,50 @@ gen_udp_floods(const char *dir)
     g_array_unref(times);
     pcap_close(p);
     expect("attack_udp_flood_victim_answers.pcap", "192.0.2.141", "udp_flood", "source");
+
+    /* A discovery client gone wrong: 300 broadcasts a second for 5 s. */
+    p = pcap_open(dir, "attack_broadcast_storm.pcap");
+    udp_stream(p, r, 0.2, 5, 300, "192.0.2.190", 17500, "255.255.255.255", 17500, 120, 180, NULL);
+    pcap_close(p);
+    expect("attack_broadcast_storm.pcap", "192.0.2.190", "udp_flood", "source");
+
+    /* An IPTV channel: MPEG-TS (7 x 188 bytes) to a multicast group at
+     * 8 Mbit/s, about 800 datagrams a second, for 5 s. */
+    p = pcap_open(dir, "benign_multicast_iptv.pcap");
+    for (double t = 0; t < 5; t += 1 / 800.0 + uniform(r, -0.0002, 0.0002))
+        udp(p, t, "192.0.2.195", 49200, "239.1.1.1", 5000, 1316);
+    pcap_close(p);
+    expect("benign_multicast_iptv.pcap", "", "", "");
+
+    /* A LAN's discovery chatter for 2 min: 20 hosts' mDNS and LLMNR
+     * queries, SSDP M-SEARCH bursts (3 copies), DHCP and NetBIOS broadcasts. */
+    p = pcap_open(dir, "benign_lan_discovery.pcap");
+    for (guint h = 0; h < 20; h++) {
+        char host[32];
+        g_snprintf(host, sizeof host, "192.0.2.%u", 100 + h);
+        for (double t = uniform(r, 0, 10); t < 120; t += expo(r, 15)) {
+            switch (g_rand_int_range(r, 0, 5)) {
+            case 0:
+                udp(p, t, host, 5353, "224.0.0.251", 5353, g_rand_int_range(r, 30, 400));
+                break;
+            case 1:
+                udp(p, t, host, (guint)g_rand_int_range(r, 49152, 65535), "224.0.0.252", 5355, 40);
+                break;
+            case 2:
+                for (guint k = 0; k < 3; k++)
+                    udp(p, t + k * 0.1, host, 50123, "239.255.255.250", 1900, 125);
+                break;
+            case 3:
+                udp(p, t, "0.0.0.0", 68, "255.255.255.255", 67, 300);
+                break;
+            default:
+                udp(p, t, host, 137, "192.0.2.255", 137, 50);
+                break;
+            }
+        }
+    }
+    pcap_close(p);
+    expect("benign_lan_discovery.pcap", "", "", "");
     g_rand_free(r);
 }
 
