@@ -362,7 +362,9 @@ trafan_address_load(GVariant *v, TrafanAddress *out)
     memset(out, 0, sizeof *out);
     g_variant_get(v, "(y@ay)", &out->family, &bytes);
     const guint8 *data = g_variant_get_fixed_array(bytes, &n, 1);
-    gboolean ok = n == sizeof out->bytes && (out->family == 0 || out->family == 4 || out->family == 6);
+    /* 0: a port item; 0xff: a pair item (trafan_pair_item). */
+    gboolean ok = n == sizeof out->bytes &&
+                  (out->family == 0 || out->family == 4 || out->family == 6 || out->family == 0xff);
     if (ok)
         memcpy(out->bytes, data, n);
     g_variant_unref(bytes);

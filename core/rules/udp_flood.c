@@ -7,8 +7,9 @@
  * datagrams (DNS, QUIC, games, calls) is busy, not flooded: only sources
  * the target answers at most udp_flood_reply_ratio of count.  Many sources
  * make a flood when they are reflectors answering what the target never
- * asked, or spoofed (a datagram or two each); steady senders to a service
- * (telemetry to a collector) are judged one by one.  A broadcast
+ * asked, or throw their source ports away (most datagrams a new flow, as
+ * flood tools send); steady senders to a service (telemetry to a
+ * collector, VPN sessions) are judged one by one.  A broadcast
  * address or multicast group has no victim: one source storming it is
  * flagged, at its own rate (a broadcast storm is far below a video stream).
  *
@@ -64,6 +65,7 @@ typedef struct {
     TrafanCounts  *pairs;       /* trafan_window_key only: datagrams per (sender, receiver) */
     TrafanDistinct sources;     /* datagrams per source */
     TrafanDistinct responders;  /* datagrams per source from service ports */
+    TrafanDistinct flows;       /* (source, source port) pairs */
     TrafanDistinct ports;       /* target ports hit: a flood or a scan? */
     gint64         first, last;
 } Agg;
@@ -74,6 +76,7 @@ static const TrafanAggField fields[] = {
     TRAFAN_AGG_FIELD(COUNTS, Agg, pairs),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, sources),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, responders),
+    TRAFAN_AGG_FIELD(DISTINCT, Agg, flows),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, ports),
     TRAFAN_AGG_FIELD(FIRST, Agg, first),
     TRAFAN_AGG_FIELD(LAST, Agg, last),
@@ -96,6 +99,9 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
             a->ported_in++;
             if (ev->udp_response)
                 trafan_distinct_add(&a->responders, ev->src, 1, cap);
+            TrafanAddress sport = trafan_port_item(17, ev->sport);
+            TrafanAddress flow = trafan_pair_item(ev->src, &sport);
+            trafan_distinct_add(&a->flows, &flow, 1, cap);
         }
         a->first = MIN(a->first, ev->t);
         a->last = MAX(a->last, ev->t);
@@ -140,12 +146,13 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
     guint64 excess = a->in - MIN(answered, a->in);
     guint64 ported = a->ported_in - MIN(answered, a->ported_in);
     gboolean reflection = ported && 2 * unasked_responses >= ported;
-    /* Many senders of a few datagrams each: spoofed. */
-    gboolean spoofed = 2 * trafan_distinct_count(&a->sources) >= excess;
+    /* Flood tools throw source addresses and ports away (most datagrams a
+     * new flow); services and exporters keep theirs. */
+    gboolean throwaway = 2 * trafan_distinct_count(&a->flows) >= ported;
     TrafanFlood f = {
         .target = &key->a, .sources = &a->sources, .ports = &a->ports,
         .top = (const TrafanTally *)flooders->data, .n_top = flooders->len,
-        .many = reflection || spoofed,
+        .many = reflection || throwaway,
         .packets = a->in, .excess = excess, .first = a->first, .last = a->last,
         .reflection = reflection,
         .what = "UDP datagrams",
