@@ -1225,7 +1225,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
 
     guint n_ip = MIN(pkt->n_ip, TRAFAN_MAX_LAYERS);
     TrafanAddress src, dst;
-    TrafanEvent ev = { .kind = TRAFAN_EV_FRAME, .t = t, .bytes = pkt->frame_len };
+    TrafanEvent ev = { .kind = TRAFAN_EV_FRAME, .t = t, .bytes = pkt->frame_len, .link_group = pkt->link_group };
     if (n_ip) {
         src = trafan_norm(&pkt->ip[0].src);
         dst = trafan_norm(&pkt->ip[0].dst);
@@ -1248,6 +1248,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
             .src = &src, .dst = &dst, .proto = tr->ip_proto, .tcp_flags = tr->tcp_flags,
             .sport = tr->src_port, .dport = tr->dst_port, .bytes = pkt->frame_len,
             .udp_response = tr->ip_proto == 17 && trafan_udp_is_response(tr->src_port, tr->dst_port),
+            .link_group = pkt->link_group,
         };
         dispatch(d, &te);
     }
@@ -1256,7 +1257,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         src = trafan_norm(&pkt->ip[n_ip - 1].src);
         dst = trafan_norm(&pkt->ip[n_ip - 1].dst);
         TrafanEvent fe = { .kind = TRAFAN_EV_UDP_FRAGMENT, .t = t, .src = &src, .dst = &dst,
-                           .proto = 17, .bytes = pkt->frame_len };
+                           .proto = 17, .bytes = pkt->frame_len, .link_group = pkt->link_group };
         dispatch(d, &fe);
     }
 
@@ -1266,7 +1267,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         dst = trafan_norm(&ip->dst);
         TrafanEvent ie = { .kind = TRAFAN_EV_ICMP, .t = t, .src = &src, .dst = &dst,
                            .proto = pkt->icmp_family == 4 ? 1 : 58, .icmp_type = pkt->icmp_type,
-                           .bytes = pkt->frame_len };
+                           .bytes = pkt->frame_len, .link_group = pkt->link_group };
         dispatch(d, &ie);
     }
 }

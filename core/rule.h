@@ -56,6 +56,7 @@ typedef struct {
     guint8               icmp_type;
     guint32              bytes;         /* the frame's length */
     gboolean             udp_response;  /* UDP from a service port to a client port */
+    gboolean             link_group;    /* to a link-layer broadcast or multicast address */
 } TrafanEvent;
 
 /* ------------------------------------------------------------------ */
@@ -199,7 +200,7 @@ guint    trafan_exact_cap(const TrafanRuleCtx *ctx);
 gboolean trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys);
 gint64   trafan_ref_ns(const TrafanRuleCtx *ctx);  /* abs - rel of the first packet */
 
-/* Multicast and limited broadcast. */
+/* Multicast and limited broadcast (subnet broadcasts show as link_group). */
 gboolean trafan_is_group(const TrafanAddress *a);
 /* UDP from a service port (the usual amplification vectors, or a port
  * below 1024 answering a client port): a response. */

@@ -242,6 +242,8 @@ trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
     set_time(tap, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
     pkt->frame_len = pinfo->fd->pkt_len;
     pkt->protocol = highest_layer(tap, pinfo);
+    pkt->link_group = pinfo->dl_dst.type == AT_ETHER && pinfo->dl_dst.len == 6 &&
+                      (((const guint8 *)pinfo->dl_dst.data)[0] & 1);     /* the group bit */
     add_icmp(tap, pinfo, pkt);
     /* The next listener call, of whatever tap, starts a new record. */
     tap->frame_num = 0;

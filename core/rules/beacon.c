@@ -158,6 +158,9 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
     State *s = ctx->state;
     gboolean syn = FALSE;
 
+    if (ev->link_group)
+        return;                 /* announcements to a subnet, not a C2 channel */
+
     if (ev->kind == TRAFAN_EV_TCP) {
         guint f = ev->tcp_flags;
         syn = (f & (TRAFAN_TCP_SYN | TRAFAN_TCP_ACK | TRAFAN_TCP_RST)) == TRAFAN_TCP_SYN;

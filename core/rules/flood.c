@@ -15,7 +15,7 @@ trafan_flood_judge(TrafanRuleCtx *ctx, const TrafanFlood *f)
     if (f->top)
         memcpy(top, f->top, n_top * sizeof *top);
     gboolean one_source = !f->reflection && n_top > 0 && top[0].count >= f->dominance * f->excess;
-    gboolean group = trafan_is_group(f->target);
+    gboolean group = f->group || trafan_is_group(f->target);
     double seconds = ctx->window_ns / TRAFAN_NS_PER_S;
     /* One flooder is judged on what it sent itself. */
     double rate = (one_source ? MIN(top[0].count, f->excess) : f->excess) / seconds;

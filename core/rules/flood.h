@@ -27,6 +27,7 @@ typedef struct {
     double      rate_many, rate_one;    /* thresholds, per second */
     double      dominance;              /* share that makes one source the flooder */
     guint       scan_ports;             /* one source over this many ports is a scan */
+    gboolean    group;                  /* a group address by its link layer */
     double      rate_group;             /* one source toward a broadcast or multicast
                                          * address (no victim to flag); 0: not judged */
 } TrafanFlood;

@@ -66,6 +66,7 @@ typedef struct {
     TrafanDistinct sources;     /* datagrams per source */
     TrafanDistinct responders;  /* datagrams per source from service ports */
     TrafanDistinct flows;       /* (source, source port) pairs */
+    guint64        link_group;  /* sent to a link-layer group address: a subnet broadcast */
     TrafanDistinct ports;       /* target ports hit: a flood or a scan? */
     gint64         first, last;
 } Agg;
@@ -77,6 +78,7 @@ static const TrafanAggField fields[] = {
     TRAFAN_AGG_FIELD(DISTINCT, Agg, sources),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, responders),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, flows),
+    TRAFAN_AGG_FIELD(BITS, Agg, link_group),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, ports),
     TRAFAN_AGG_FIELD(FIRST, Agg, first),
     TRAFAN_AGG_FIELD(LAST, Agg, last),
@@ -93,6 +95,7 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
 
     TRAFAN_EACH_SLOT(ctx, &k, Agg, a) {
         a->in++;
+        a->link_group |= ev->link_group;
         trafan_distinct_add(&a->sources, ev->src, 1, cap);
         if (ported) {
             trafan_distinct_add(&a->ports, &port, 1, cap);
@@ -159,8 +162,9 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
         .match = key->a.family == 6 ? "udp && !icmpv6" : "ip.proto==17 && !icmp",
         .rate_many = c->udp_flood_rate, .rate_one = c->udp_flood_source_rate,
         .dominance = c->udp_flood_dominance, .scan_ports = c->udp_flood_scan_ports,
-        .rate_group = key->a.family == 4 && key->a.bytes[0] == 255 ? c->udp_flood_broadcast_rate
-                                                                   : c->udp_flood_multicast_rate,
+        .group = a->link_group != 0,
+        .rate_group = (key->a.family == 4 && key->a.bytes[0] == 255) || (a->link_group && !trafan_is_group(&key->a))
+                      ? c->udp_flood_broadcast_rate : c->udp_flood_multicast_rate,
     };
     trafan_flood_judge(ctx, &f);
     g_array_unref(flooders);
