@@ -41,8 +41,11 @@ static const TrafanDetectOption limit_options[] = {
       "Distinct items kept exactly per counter, past which a 256-byte HyperLogLog sketch (about 6.5 % error) counts them and flags say approximate; default 1024",
       TRAFAN_OPT_UINT, OFF(exact_cap), "1024", NULL, 16, 16777216, NULL, NULL },
     { "max_tracked", "Tracked keys",
-      "Hosts, pairs or flows tracked per rule and window; later ones are ignored, which bounds memory; default 100000",
+      "Hosts, pairs or flows tracked per rule and window; later ones are refused (and the rule's flags say approximate), which bounds each rule's memory; default 100000",
       TRAFAN_OPT_UINT, OFF(max_tracked), "100000", NULL, 16, 4294967295.0, NULL, NULL },
+    { "max_state_mb", "Detection memory (MB)",
+      "Memory for all rules' windows and series together; past it no rule tracks a new key until windows close, and every flag of a rule that refused keys says approximate; default 128",
+      TRAFAN_OPT_UINT, OFF(max_state_mb), "128", NULL, 1, 1048576, NULL, NULL },
 };
 #undef OFF
 
@@ -202,6 +205,16 @@ trafan_port_listed(const char *list, guint16 port)
             return TRUE;
     }
     return FALSE;
+}
+
+TrafanPortSet *
+trafan_port_set_new(const char *list)
+{
+    TrafanPortSet *set = g_new0(TrafanPortSet, 1);
+    for (guint port = 0; port < 65536; port++)
+        if (trafan_port_listed(list, (guint16)port))
+            set->bits[port / 64] |= G_GUINT64_CONSTANT(1) << (port % 64);
+    return set;
 }
 
 static void
@@ -687,10 +700,11 @@ findings_get(GHashTable *map, const TrafanAddress *host, TrafanRole role, guint 
 /* ------------------------------------------------------------------ */
 /* Aggregates, from their field lists                                   */
 
-static gpointer
-agg_new(const TrafanAggClass *cls)
+static void
+agg_init(const TrafanAggClass *cls, gpointer p)
 {
-    guint8 *a = g_malloc0(cls->size);
+    guint8 *a = p;
+    memset(a, 0, cls->size);
     for (guint i = 0; i < cls->n_fields; i++) {
         const TrafanAggField *f = &cls->fields[i];
         gint64 *v = (gint64 *)(a + f->offset);
@@ -701,20 +715,21 @@ agg_new(const TrafanAggClass *cls)
                 v[k] = G_MININT64;
         }
     }
-    return a;
 }
 
 static void
-agg_free(const TrafanAggClass *cls, gpointer p)
+agg_clear(const TrafanAggClass *cls, gpointer p)
 {
     guint8 *a = p;
     for (guint i = 0; i < cls->n_fields; i++) {
         const TrafanAggField *f = &cls->fields[i];
-        if (f->kind == TRAFAN_AGG_DISTINCT)
-            for (guint k = 0; k < f->n; k++)
+        for (guint k = 0; k < f->n; k++) {
+            if (f->kind == TRAFAN_AGG_DISTINCT)
                 trafan_distinct_clear((TrafanDistinct *)(a + f->offset) + k);
+            else if (f->kind == TRAFAN_AGG_COUNTS)
+                g_clear_pointer((TrafanCounts **)(a + f->offset) + k, g_free);
+        }
     }
-    g_free(a);
 }
 
 static void
@@ -726,6 +741,11 @@ agg_merge(const TrafanAggClass *cls, gpointer into, gconstpointer from, guint ca
             if (f->kind == TRAFAN_AGG_DISTINCT) {
                 trafan_distinct_merge((TrafanDistinct *)((guint8 *)into + f->offset) + k,
                                       (const TrafanDistinct *)((const guint8 *)from + f->offset) + k, cap);
+                continue;
+            }
+            if (f->kind == TRAFAN_AGG_COUNTS) {
+                trafan_counts_merge((TrafanCounts **)((guint8 *)into + f->offset) + k,
+                                    ((TrafanCounts *const *)((const guint8 *)from + f->offset))[k]);
                 continue;
             }
             guint64 *x = (guint64 *)((guint8 *)into + f->offset) + k;
@@ -747,9 +767,12 @@ agg_bytes(const TrafanAggClass *cls, gconstpointer p)
     gsize n = cls->size;
     for (guint i = 0; i < cls->n_fields; i++) {
         const TrafanAggField *f = &cls->fields[i];
-        if (f->kind == TRAFAN_AGG_DISTINCT)
-            for (guint k = 0; k < f->n; k++)
+        for (guint k = 0; k < f->n; k++) {
+            if (f->kind == TRAFAN_AGG_DISTINCT)
                 n += trafan_distinct_bytes((const TrafanDistinct *)((const guint8 *)p + f->offset) + k);
+            else if (f->kind == TRAFAN_AGG_COUNTS && ((TrafanCounts *const *)((const guint8 *)p + f->offset))[k])
+                n += sizeof(TrafanCounts);
+        }
     }
     return n;
 }
@@ -791,7 +814,10 @@ struct TrafanDetector {
     gboolean  seen, finished;
     gint64    now;              /* latest packet time seen (the clock) */
     gint64    first_ns, ref_ns; /* first time, and abs - rel of the first packet */
-    guint64   untracked;        /* keys past max_tracked */
+    guint64   refused[MAX_RULES];   /* keys a rule could not track (max_tracked, max_state_mb) */
+    gsize     budget;               /* max_state_mb in bytes */
+    gboolean  full;                 /* over the budget: no new keys */
+    guint     adds;                 /* keys made since the budget was checked */
 
     TrafanRuleCtx  rules[MAX_RULES];
     WindowSet      sets[MAX_RULES];
@@ -801,6 +827,7 @@ struct TrafanDetector {
     guint          n_observers[TRAFAN_N_EVENTS];
 
     GHashTable *judging_into;   /* where verdicts go now */
+    GHashTable *judging_table;  /* the window being judged */
     GHashTable *body;           /* findings from windows other than the first */
     GHashTable *output;         /* everything: what flags show */
     GHashTable *previews;       /* early alerts from open windows (peek) */
@@ -832,18 +859,18 @@ trafan_ref_ns(const TrafanRuleCtx *ctx)
     return ctx->detector->ref_ns;
 }
 
-void
-trafan_untracked(TrafanRuleCtx *ctx)
-{
-    ctx->detector->untracked++;
-}
+static void budget_check(TrafanDetector *d);
 
 gboolean
 trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys)
 {
-    if (current_keys < ctx->detector->cfg.max_tracked)
+    TrafanDetector *d = ctx->detector;
+    if (current_keys < d->cfg.max_tracked && !d->full) {
+        if (++d->adds % 64 == 0)
+            budget_check(d);
         return TRUE;
-    ctx->detector->untracked++;
+    }
+    d->refused[ctx->index]++;
     return FALSE;
 }
 
@@ -857,6 +884,7 @@ trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v)
 
     if (ctx->rule->judge)
         v->window_ns = ctx->window_ns;
+    v->approximate |= d->refused[rule] > 0;     /* it may have missed keys */
     if (v->role == TRAFAN_ROLE_SOURCE && allowlisted(d, &v->host))
         goto out;
     if (d->peeking) {
@@ -888,11 +916,24 @@ out:
     g_free(v->broad);
 }
 
-/* Aggregates are freed through their class: see table_clear(). */
+/* An entry is one allocation, the key then its aggregate: the key frees
+ * both, after table_clear() has cleared the aggregate's counters. */
 static GHashTable *
 window_table(void)
 {
     return g_hash_table_new_full(trafan_key_hash, trafan_key_equal, g_free, NULL);
+}
+
+#define KEY_SPACE ((sizeof(TrafanKey) + 7) & ~(gsize)7)
+
+static gpointer
+table_add(const WindowSet *set, GHashTable *table, const TrafanKey *key)
+{
+    guint8 *entry = g_malloc(KEY_SPACE + set->agg->size);
+    memcpy(entry, key, sizeof *key);
+    agg_init(set->agg, entry + KEY_SPACE);
+    g_hash_table_insert(table, entry, entry + KEY_SPACE);
+    return entry + KEY_SPACE;
 }
 
 static void
@@ -902,7 +943,7 @@ table_clear(const WindowSet *set, GHashTable *table)
     gpointer agg;
     g_hash_table_iter_init(&it, table);
     while (g_hash_table_iter_next(&it, NULL, &agg)) {
-        agg_free(set->agg, agg);
+        agg_clear(set->agg, agg);
         g_hash_table_iter_remove(&it);
     }
 }
@@ -916,6 +957,15 @@ table_unref(const WindowSet *set, GHashTable *table)
     g_hash_table_unref(table);
 }
 
+const TrafanKey trafan_window_key;
+
+gconstpointer
+trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key)
+{
+    GHashTable *table = ctx->detector->judging_table;
+    return table ? g_hash_table_lookup(table, key) : NULL;
+}
+
 static void
 window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *findings)
 {
@@ -923,6 +973,7 @@ window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *f
     GHashTableIter it;
     gpointer k, agg;
     d->judging_into = findings;
+    d->judging_table = table;
     g_hash_table_iter_init(&it, table);
     while (g_hash_table_iter_next(&it, &k, &agg))
         for (guint j = 0; j < set->n_judges; j++) {
@@ -930,6 +981,7 @@ window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *f
             ctx->window_ns = set->length;
             ctx->rule->judge(ctx, k, agg);
         }
+    d->judging_table = NULL;
 }
 
 static void
@@ -954,6 +1006,8 @@ window_close(TrafanDetector *d, Window *w)
         table_clear(w->set, w->open);
     }
     w->index = NO_INDEX;
+    if (d->full)
+        budget_check(d);        /* closing frees room */
 }
 
 static void
@@ -983,12 +1037,12 @@ window_slot(TrafanDetector *d, Window *w, const TrafanKey *key)
 
     gpointer agg = g_hash_table_lookup(w->open, key);
     if (agg == NULL) {
-        if (g_hash_table_size(w->open) >= d->cfg.max_tracked) {
-            d->untracked++;
+        if (!trafan_rule_may_track(w->set->judges[0], g_hash_table_size(w->open))) {
+            for (guint j = 1; j < w->set->n_judges; j++)
+                d->refused[w->set->judges[j]->index]++;
             return NULL;
         }
-        agg = agg_new(w->set->agg);
-        g_hash_table_insert(w->open, g_memdup2(key, sizeof *key), agg);
+        agg = table_add(w->set, w->open, key);
     }
     w->recent_key[w->recent_next] = *key;
     w->recent_agg[w->recent_next] = agg;
@@ -1066,12 +1120,15 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
 
     build_options();
     trafan_detect_config_copy(&d->cfg, cfg);
+    d->budget = (gsize)d->cfg.max_state_mb << 20;
     for (guint r = 0; r < trafan_n_rules; r++) {
         TrafanRuleCtx *ctx = &d->rules[r];
         ctx->rule = trafan_rules[r];
         ctx->config = rule_config(&d->cfg, r);
         ctx->detector = d;
         ctx->index = r;
+        if (ctx->rule->setup)
+            ctx->data = ctx->rule->setup(ctx);
         if (ctx->rule->judge) {
             d->set_of[r] = window_set_for(d, ctx);
             continue;
@@ -1099,9 +1156,11 @@ trafan_detector_free(TrafanDetector *d)
         table_unref(w->set, w->head);
         g_hash_table_unref(w->head_findings);
     }
-    for (guint r = 0; r < trafan_n_rules; r++)
+    for (guint r = 0; r < trafan_n_rules; r++) {
         if (d->rules[r].state)
             d->rules[r].rule->series->free_state(d->rules[r].state);
+        g_free(d->rules[r].data);
+    }
     g_hash_table_unref(d->body);
     g_hash_table_unref(d->output);
     g_hash_table_unref(d->previews);
@@ -1384,6 +1443,41 @@ trafan_detector_state_bytes(const TrafanDetector *d)
     return n;
 }
 
+/* What the windows' and series' keys cost, from their counts alone (the
+ * items inside counters are left out): cheap enough to check often. */
+static gsize
+state_estimate(const TrafanDetector *d)
+{
+    gsize n = 0, entry = 3 * sizeof(gpointer) + 16;
+    for (guint s = 0; s < d->n_sets; s++) {
+        const WindowSet *set = &d->sets[s];
+        for (guint ph = 0; ph < 2; ph++) {
+            const Window *w = &set->phase[ph];
+            gsize keys = g_hash_table_size(w->open) + (w->head ? g_hash_table_size(w->head) : 0);
+            n += keys * (entry + KEY_SPACE + set->agg->size);
+        }
+    }
+    for (guint r = 0; r < trafan_n_rules; r++)
+        if (d->rules[r].state && d->rules[r].rule->series->bytes)
+            n += d->rules[r].rule->series->bytes(d->rules[r].state);
+    return n;
+}
+
+static void
+budget_check(TrafanDetector *d)
+{
+    d->full = state_estimate(d) > d->budget;
+}
+
+guint64
+trafan_detector_refused_keys(const TrafanDetector *d)
+{
+    guint64 n = 0;
+    for (guint r = 0; r < trafan_n_rules; r++)
+        n += d->refused[r];
+    return n;
+}
+
 guint
 trafan_detector_open_flags(const TrafanDetector *d)
 {
@@ -1432,8 +1526,7 @@ table_merge(const WindowSet *set, GHashTable *into, GHashTable *from, guint cap)
     while (g_hash_table_iter_next(&it, &k, &agg)) {
         gpointer mine = g_hash_table_lookup(into, k);
         if (mine == NULL) {
-            mine = agg_new(set->agg);
-            g_hash_table_insert(into, g_memdup2(k, sizeof(TrafanKey)), mine);
+            mine = table_add(set, into, k);
         }
         agg_merge(set->agg, mine, agg, cap);
     }
@@ -1508,7 +1601,8 @@ trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **e
 
     d->seen = TRUE;
     d->now = MAX(d->now, later->now);
-    d->untracked += later->untracked;
+    for (guint r = 0; r < trafan_n_rules; r++)
+        d->refused[r] += later->refused[r];
     return TRUE;
 }
 
@@ -1520,7 +1614,7 @@ trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **e
 #define ENTRIES_TYPE   "a(" KEY_TYPE "av)"
 #define FINDINGS_TYPE  "a(s" TRAFAN_ADDRESS_TYPE "uxxxxddbta(" TRAFAN_ADDRESS_TYPE "t)asbmsms)"
 #define WINDOW_TYPE    "(xx" ENTRIES_TYPE "m" ENTRIES_TYPE FINDINGS_TYPE ")"
-#define DETECTOR_TYPE  "(usbxxxta(xa" WINDOW_TYPE ")a(sv)" FINDINGS_TYPE FINDINGS_TYPE FINDINGS_TYPE ")"
+#define DETECTOR_TYPE  "(usbxxxa(st)a(xa" WINDOW_TYPE ")a(sv)" FINDINGS_TYPE FINDINGS_TYPE FINDINGS_TYPE ")"
 
 static GVariant *
 agg_save(const TrafanAggClass *cls, gconstpointer agg)
@@ -1534,6 +1628,8 @@ agg_save(const TrafanAggClass *cls, gconstpointer agg)
             GVariant *v;
             if (f->kind == TRAFAN_AGG_DISTINCT)
                 v = trafan_distinct_save((const TrafanDistinct *)base + k);
+            else if (f->kind == TRAFAN_AGG_COUNTS)
+                v = trafan_counts_save(((TrafanCounts *const *)base)[k]);
             else if (f->kind == TRAFAN_AGG_FIRST || f->kind == TRAFAN_AGG_LAST)
                 v = g_variant_new_int64(((const gint64 *)base)[k]);
             else
@@ -1544,10 +1640,9 @@ agg_save(const TrafanAggClass *cls, gconstpointer agg)
     return g_variant_builder_end(&b);
 }
 
-static gpointer
-agg_load(const TrafanAggClass *cls, GVariant *saved, guint cap)
+static gboolean
+agg_load(const TrafanAggClass *cls, gpointer agg, GVariant *saved, guint cap)
 {
-    gpointer agg = agg_new(cls);
     gsize child = 0, n = g_variant_n_children(saved);
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < cls->n_fields; i++) {
@@ -1563,6 +1658,9 @@ agg_load(const TrafanAggClass *cls, GVariant *saved, guint cap)
             if (f->kind == TRAFAN_AGG_DISTINCT)
                 ok = g_variant_is_of_type(v, G_VARIANT_TYPE(TRAFAN_DISTINCT_TYPE)) &&
                      trafan_distinct_load((TrafanDistinct *)base + k, v, cap, NULL);
+            else if (f->kind == TRAFAN_AGG_COUNTS)
+                ok = g_variant_is_of_type(v, G_VARIANT_TYPE(TRAFAN_COUNTS_TYPE)) &&
+                     trafan_counts_load((TrafanCounts **)base + k, v);
             else if (f->kind == TRAFAN_AGG_FIRST || f->kind == TRAFAN_AGG_LAST)
                 ok = g_variant_is_of_type(v, G_VARIANT_TYPE_INT64) &&
                      ((((gint64 *)base)[k] = g_variant_get_int64(v)), TRUE);
@@ -1573,11 +1671,7 @@ agg_load(const TrafanAggClass *cls, GVariant *saved, guint cap)
             g_variant_unref(boxed);
         }
     }
-    if (!ok || child != n) {
-        agg_free(cls, agg);
-        return NULL;
-    }
-    return agg;
+    return ok && child == n;
 }
 
 static int
@@ -1621,13 +1715,12 @@ entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, GV
     g_variant_iter_init(&it, saved);
     while (g_variant_iter_next(&it, "(@" KEY_TYPE "@av)", &k, &agg_v)) {
         TrafanKey key;
-        gpointer agg = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key)
-                     ? agg_load(set->agg, agg_v, d->cfg.exact_cap) : NULL;
+        gboolean ok = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key) &&
+                      agg_load(set->agg, table_add(set, into, &key), agg_v, d->cfg.exact_cap);
         g_variant_unref(k);
         g_variant_unref(agg_v);
-        if (agg == NULL)
-            return FALSE;
-        g_hash_table_insert(into, g_memdup2(&key, sizeof key), agg);
+        if (!ok)
+            return FALSE;       /* the caller frees the table, clearing what was loaded */
     }
     return TRUE;
 }
@@ -1754,10 +1847,15 @@ trafan_detector_save(const TrafanDetector *d)
         if (d->rules[r].state)
             g_variant_builder_add(&series, "(sv)", d->rules[r].rule->name,
                                   d->rules[r].rule->series->save(d->rules[r].state));
+    GVariantBuilder refused;
+    g_variant_builder_init(&refused, G_VARIANT_TYPE("a(st)"));
+    for (guint r = 0; r < trafan_n_rules; r++)
+        if (d->refused[r])
+            g_variant_builder_add(&refused, "(st)", trafan_rules[r]->name, d->refused[r]);
     char *config = trafan_detect_config_describe(&d->cfg);
-    GVariant *v = g_variant_new("(usbxxxta(xa" WINDOW_TYPE ")a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE
+    GVariant *v = g_variant_new("(usbxxxa(st)a(xa" WINDOW_TYPE ")a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE
                                 "@" FINDINGS_TYPE ")", STATE_VERSION, config, d->seen, d->first_ns,
-                                d->ref_ns, d->now, d->untracked, &sets, &series, findings_save(d->body),
+                                d->ref_ns, d->now, &refused, &sets, &series, findings_save(d->body),
                                 findings_save(d->output), findings_save(d->previews));
     g_free(config);
     return v;
@@ -1818,10 +1916,22 @@ trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **er
     g_free(config);
 
     GVariant *sets, *series, *body, *output, *previews;
-    g_variant_get(state, "(u&sbxxxt@a(xa" WINDOW_TYPE ")@a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE "@"
+    GVariantIter *refused;
+    g_variant_get(state, "(u&sbxxxa(st)@a(xa" WINDOW_TYPE ")@a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE "@"
                   FINDINGS_TYPE ")", &version, &saved_config, &d->seen, &d->first_ns, &d->ref_ns, &d->now,
-                  &d->untracked, &sets, &series, &body, &output, &previews);
+                  &refused, &sets, &series, &body, &output, &previews);
     gboolean ok = g_variant_n_children(sets) == d->n_sets;
+    const char *rule_name;
+    guint64 count;
+    while (ok && g_variant_iter_next(refused, "(&st)", &rule_name, &count)) {
+        guint r = 0;
+        while (r < trafan_n_rules && strcmp(trafan_rules[r]->name, rule_name) != 0)
+            r++;
+        ok = r < trafan_n_rules;
+        if (ok)
+            d->refused[r] = count;
+    }
+    g_variant_iter_free(refused);
     for (guint s = 0; ok && s < d->n_sets; s++) {
         WindowSet *set = &d->sets[s];
         GVariant *saved_set = g_variant_get_child_value(sets, s);

@@ -663,7 +663,8 @@ json_flags(GString *out, const TrafanStats *stats, const GPtrArray *flags)
 GString *
 trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
 {
-    GString *out = g_string_new("{\"capture\":{");
+    /* trafan_format, as in graph.dot: readers refuse a version they do not know. */
+    GString *out = g_string_new("{\"trafan_format\":1,\"capture\":{");
     GPtrArray *rows;
 
     json_u64(out, "packets", stats->packets, TRUE);

@@ -67,6 +67,7 @@ typedef enum {
     TRAFAN_AGG_LAST,            /* gint64, maximum (starts at G_MININT64) */
     TRAFAN_AGG_BITS,            /* guint64, or-ed */
     TRAFAN_AGG_DISTINCT,        /* TrafanDistinct, merged */
+    TRAFAN_AGG_COUNTS,          /* TrafanCounts *, a count-min sketch made on first use */
 } TrafanAggKind;
 
 typedef struct {
@@ -116,6 +117,7 @@ struct TrafanRuleCtx {
     const TrafanRule *rule;
     const void       *config;   /* the rule's own options */
     gpointer          state;    /* series rules: their state */
+    gpointer          data;     /* what setup() derived from the options */
     gint64            window_ns;/* windowed rules: the window's length */
     TrafanDetector   *detector; /* for the engine's helpers only */
     guint             index;    /* the rule's place in the registry */
@@ -142,6 +144,9 @@ struct TrafanRule {
     gsize                     config_size;
     guint                     events;       /* TRAFAN_EVENT_BIT()s it observes */
     void (*observe)(TrafanRuleCtx *ctx, const TrafanEvent *ev);
+    /* Optional: derive what observe needs from the options, once (e.g. a
+     * port set); the engine frees it with g_free(). */
+    gpointer (*setup)(const TrafanRuleCtx *ctx);
     /* Appended to the summary of a source flag with several peers. */
     const char               *source_peers; /* e.g. "destinations in all" */
 
@@ -178,11 +183,19 @@ guint    trafan_slots(TrafanRuleCtx *ctx, const TrafanKey *key, gpointer out[2])
     for (gpointer _s[2], *_p = _s, *_e = _s + trafan_slots(ctx, key, _s); _p < _e; _p++) \
         for (type *var = *_p; var; var = NULL)
 
+/* The key every window has whatever the traffic (all zero): its aggregate
+ * holds window-wide tallies such as count-min sketches. */
+extern const TrafanKey trafan_window_key;
+/* While judging: the aggregate of `key` in the window being judged (NULL
+ * if none), e.g. trafan_window_key's. */
+gconstpointer trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key);
+
 /* Hand a verdict to the engine (which takes its strings). */
 void     trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v);
 guint    trafan_exact_cap(const TrafanRuleCtx *ctx);
-/* Count a key the rule could not track (its cap). */
-void     trafan_untracked(TrafanRuleCtx *ctx);
+/* May a series rule holding current_keys keys track one more (its
+ * max_tracked and the detector's max_state_mb)?  A refusal is counted and
+ * makes the rule's flags approximate. */
 gboolean trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys);
 gint64   trafan_ref_ns(const TrafanRuleCtx *ctx);  /* abs - rel of the first packet */
 
@@ -191,8 +204,16 @@ gboolean trafan_is_group(const TrafanAddress *a);
 /* UDP from a service port (the usual amplification vectors, or a port
  * below 1024 answering a client port): a response. */
 gboolean trafan_udp_is_response(guint16 sport, guint16 dport);
-/* Is port in a list of ports such as "22;21;23" (a rule's string option)? */
+/* Is port in a list of ports such as "22;21;23" (a rule's string option)?
+ * For the packet path, make a TrafanPortSet once instead. */
 gboolean trafan_port_listed(const char *list, guint16 port);
+typedef struct { guint64 bits[65536 / 64]; } TrafanPortSet;
+TrafanPortSet *trafan_port_set_new(const char *list);
+static inline gboolean
+trafan_port_set_has(const TrafanPortSet *set, guint16 port)
+{
+    return (set->bits[port / 64] >> (port % 64)) & 1;
+}
 
 /* Text, locale-independent. */
 const char *trafan_addr_text(const TrafanAddress *a, char buf[TRAFAN_ADDRSTRLEN]);

@@ -4,7 +4,8 @@
  * registers the listeners, packet accumulates statistics and detection,
  * draw prints the report (and writes the out= files) at the end.  During a
  * live capture each new flag is printed on stderr at once, and live=N
- * prints a status line every N seconds of capture time.
+ * prints a status line every N seconds of capture time (and, with out=,
+ * rewrites the out= files with the capture so far).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -38,6 +39,7 @@ typedef struct {
     gboolean         live;          /* packets arrive as they happen */
     gint64           next_status_ns;
     guint64          status_bytes;  /* bytes since the last status line */
+    GPtrArray       *flags_so_far;  /* for live out= snapshots; the detector's */
 } CliRun;
 
 static void
@@ -51,6 +53,7 @@ print_new_flags(CliRun *run)
 
         fprintf(stderr, "trafan: flag %s %s %s: %s\n", f->rule, trafan_role_name(f->role),
                 trafan_address_to_str(&f->host, host), f->summary ? f->summary : "");
+        g_ptr_array_add(run->flags_so_far, (gpointer)f);
     }
     if (fresh->len)
         fflush(stderr);
@@ -93,6 +96,7 @@ start_accumulators(CliRun *run)
 {
     run->stats = trafan_stats_new(&run->opts.stats);
     run->detector = trafan_detector_new(&run->opts.detect);
+    run->flags_so_far = g_ptr_array_new();
     run->next_poll_ns = G_MININT64;
     run->next_status_ns = 0;
     run->status_bytes = 0;
@@ -103,6 +107,22 @@ stop_accumulators(CliRun *run)
 {
     g_clear_pointer(&run->stats, trafan_stats_free);
     g_clear_pointer(&run->detector, trafan_detector_free);
+    g_clear_pointer(&run->flags_so_far, g_ptr_array_unref);
+}
+
+/* live=N with out=DIR: DIR holds the capture so far, each file replaced
+ * atomically, so that trafan-report --watch can follow it. */
+static void
+write_snapshot(CliRun *run)
+{
+    TrafanReportOptions report = { run->opts.top, run->opts.filter, run->flags_so_far };
+    GError *error = NULL;
+
+    trafan_stats_finish(run->stats);
+    if (!trafan_report_write_dir(run->stats, &report, run->opts.out_dir, &error)) {
+        fprintf(stderr, "tshark: trafan: %s\n", error->message);
+        g_error_free(error);
+    }
 }
 
 /* A frame stamped within five minutes of now is being captured now. */
@@ -143,6 +163,8 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
             run->next_status_ns = pkt->abs_ns + period;
         else if (pkt->abs_ns >= run->next_status_ns) {
             print_status(run, pkt->abs_ns);
+            if (run->opts.out_dir)
+                write_snapshot(run);
             run->next_status_ns = pkt->abs_ns + period;
         }
     }

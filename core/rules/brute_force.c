@@ -74,12 +74,19 @@ static const TrafanAggField fields[] = {
 };
 static const TrafanAggClass agg_class = TRAFAN_AGG_CLASS(Agg, fields);
 
+static gpointer
+setup(const TrafanRuleCtx *ctx)
+{
+    const Config *c = ctx->config;
+    return trafan_port_set_new(c->brute_force_ports);
+}
+
 static void
 observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
 {
-    const Config *c = ctx->config;
-    gboolean to_server = trafan_port_listed(c->brute_force_ports, ev->dport);
-    if (!to_server && !trafan_port_listed(c->brute_force_ports, ev->sport))
+    const TrafanPortSet *services = ctx->data;
+    gboolean to_server = trafan_port_set_has(services, ev->dport);
+    if (!to_server && !trafan_port_set_has(services, ev->sport))
         return;
     guint f = ev->tcp_flags;
     guint cap = trafan_exact_cap(ctx);
@@ -166,7 +173,7 @@ const TrafanRule trafan_rule_brute_force = {
     .anchor = "Zeek ssh/ftp detect-bruteforcing (30 failed logins in 30 min)",
     .options = options, .n_options = G_N_ELEMENTS(options), .config_size = sizeof(Config),
     .events = TRAFAN_EVENT_BIT(TRAFAN_EV_TCP),
-    .observe = observe,
+    .setup = setup, .observe = observe,
     .source_peers = "servers in all",
     .window_option = "brute_force_window", .agg = &agg_class, .judge = judge,
 };

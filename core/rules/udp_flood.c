@@ -4,8 +4,13 @@
  * flooder; for many sources, the volumetric and reflection floods that
  * DDoS mitigation sees (datagrams from amplifier service ports, and the
  * fragments that carry their large answers).  A service answering its
- * datagrams (DNS, QUIC, games, calls) is busy, not flooded: only traffic
- * the target answers at most udp_flood_reply_ratio of counts.
+ * datagrams (DNS, QUIC, games, calls) is busy, not flooded: only sources
+ * the target answers at most udp_flood_reply_ratio of count.  Many sources
+ * make a flood when they are reflectors answering what the target never
+ * asked, or spoofed (a datagram or two each); steady senders to a service
+ * (telemetry to a collector) are judged one by one.  A broadcast
+ * address or multicast group has no victim: one source storming it is
+ * flagged, at its own rate (a broadcast storm is far below a video stream).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +23,8 @@ typedef struct {
     double udp_flood_reply_ratio;
     double udp_flood_dominance;
     guint  udp_flood_scan_ports;
+    double udp_flood_broadcast_rate;
+    double udp_flood_multicast_rate;
 } Config;
 
 static const TrafanDetectOption options[] = {
@@ -31,33 +38,42 @@ static const TrafanDetectOption options[] = {
         "Window over which the rate is measured; default 1 s, so that short bursts show their true rate",
         "1", 0.001, 3600),
     TRAFAN_OPTION(Config, udp_flood_reply_ratio, DOUBLE, "UDP flood: reply ratio",
-        "UDP replies per received datagram at or below which UDP traffic counts as unanswered; default 0.1, as request/response services and QUIC answer far more often",
-        "0.1", 0, 1),
+        "Datagrams a target sends back to a source per datagram received, at or below which that source counts as unanswered; default 0.02, as request/response services, calls, games and QUIC (which acknowledges at least one packet in ten) answer far more often",
+        "0.02", 0, 1),
     TRAFAN_OPTION(Config, udp_flood_dominance, DOUBLE, "UDP flood: dominant source share",
         "Share of the datagrams from the top source above which that source is flagged; below it the target is flagged with its sources summarised; default 0.5",
         "0.5", 0.01, 1),
     TRAFAN_OPTION(Config, udp_flood_scan_ports, UINT, "UDP flood: ports of a scan",
         "Distinct target ports from one dominant source that make the burst a port scan (port_scan's concern), not a flood; default 15",
         "15", 2, 131072),
+    TRAFAN_OPTION(Config, udp_flood_broadcast_rate, DOUBLE, "UDP flood: broadcast rate (/s)",
+        "Datagrams per second one source sends to the broadcast address that make a broadcast storm; default 100, where DHCP, NetBIOS and discovery protocols send a few",
+        "100", 0.001, 1e12),
+    TRAFAN_OPTION(Config, udp_flood_multicast_rate, DOUBLE, "UDP flood: multicast rate (/s)",
+        "Datagrams per second one source sends to one multicast group that make a flood; default 10000, above multicast video (an HD stream is about 1000 per second)",
+        "10000", 0.001, 1e12),
 };
 
 /* Key (target). */
+/* Key (target); trafan_window_key holds the datagrams each pair of hosts
+ * sent, in a sketch, so that a target's answers to each source are known
+ * without a key per sender. */
 typedef struct {
     guint64        in;          /* datagrams and header-less fragments received */
-    guint64        out;         /* datagrams the target sent */
     guint64        ported_in;   /* received with a header */
-    guint64        response_in; /* ... of which from service ports (reflection) */
-    TrafanDistinct sources;
+    TrafanCounts  *pairs;       /* trafan_window_key only: datagrams per (sender, receiver) */
+    TrafanDistinct sources;     /* datagrams per source */
+    TrafanDistinct responders;  /* datagrams per source from service ports */
     TrafanDistinct ports;       /* target ports hit: a flood or a scan? */
     gint64         first, last;
 } Agg;
 
 static const TrafanAggField fields[] = {
     TRAFAN_AGG_FIELD(COUNT, Agg, in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, out),
     TRAFAN_AGG_FIELD(COUNT, Agg, ported_in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, response_in),
+    TRAFAN_AGG_FIELD(COUNTS, Agg, pairs),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, sources),
+    TRAFAN_AGG_FIELD(DISTINCT, Agg, responders),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, ports),
     TRAFAN_AGG_FIELD(FIRST, Agg, first),
     TRAFAN_AGG_FIELD(LAST, Agg, last),
@@ -78,37 +94,69 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
         if (ported) {
             trafan_distinct_add(&a->ports, &port, 1, cap);
             a->ported_in++;
-            a->response_in += ev->udp_response;
+            if (ev->udp_response)
+                trafan_distinct_add(&a->responders, ev->src, 1, cap);
         }
         a->first = MIN(a->first, ev->t);
         a->last = MAX(a->last, ev->t);
     }
     if (ported) {
-        TrafanKey out = trafan_key(ev->src, NULL, 0, 0);
-        TRAFAN_EACH_SLOT(ctx, &out, Agg, a)
-            a->out++;
+        TrafanAddress pair = trafan_pair_item(ev->src, ev->dst);
+        TRAFAN_EACH_SLOT(ctx, &trafan_window_key, Agg, a)
+            trafan_counts_add(&a->pairs, &pair, 1);
     }
 }
 
 static void
 judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 {
-    const Agg *a = agg;
+    const Agg *a = agg, *all = trafan_judged_agg(ctx, &trafan_window_key);
     const Config *c = ctx->config;
-
-    /* A service answering its datagrams is busy, not flooded. */
-    if (a->in == 0 || a->out > c->udp_flood_reply_ratio * a->in)
+    if (key->a.family == 0 || all == NULL || a->in == 0)
         return;
+
+    /* Per source: a source the target answers is a conversation (a client,
+     * a player, a QUIC server), not a flooder; answers to sources past the
+     * exact cap are not known, so those count as unanswered. */
+    double noise = trafan_counts_noise(all->pairs);
+    GPtrArray *tallies = trafan_distinct_tallies(&a->sources);
+    g_ptr_array_sort(tallies, trafan_tally_by_count);
+    GArray *flooders = g_array_new(FALSE, FALSE, sizeof(TrafanTally));
+    guint64 answered = 0, unasked_responses = 0;
+    for (guint i = 0; i < tallies->len; i++) {
+        const TrafanTally *t = tallies->pdata[i];
+        TrafanAddress pair = trafan_pair_item(&key->a, &t->item);
+        double replies = trafan_counts_get(all->pairs, &pair) - noise;
+        if (replies > c->udp_flood_reply_ratio * t->count) {
+            answered += t->count;
+            continue;
+        }
+        if (replies <= 0)       /* never asked: an answer to nothing */
+            unasked_responses += trafan_distinct_get(&a->responders, &t->item);
+        g_array_append_val(flooders, *t);
+    }
+    g_ptr_array_unref(tallies);
+
+    guint64 excess = a->in - MIN(answered, a->in);
+    guint64 ported = a->ported_in - MIN(answered, a->ported_in);
+    gboolean reflection = ported && 2 * unasked_responses >= ported;
+    /* Many senders of a few datagrams each: spoofed. */
+    gboolean spoofed = 2 * trafan_distinct_count(&a->sources) >= excess;
     TrafanFlood f = {
         .target = &key->a, .sources = &a->sources, .ports = &a->ports,
-        .packets = a->in, .excess = a->in, .first = a->first, .last = a->last,
-        .reflection = a->ported_in && 2 * a->response_in >= a->ported_in,
+        .top = (const TrafanTally *)flooders->data, .n_top = flooders->len,
+        .many = reflection || spoofed,
+        .packets = a->in, .excess = excess, .first = a->first, .last = a->last,
+        .reflection = reflection,
         .what = "UDP datagrams",
         .match = key->a.family == 6 ? "udp && !icmpv6" : "ip.proto==17 && !icmp",
         .rate_many = c->udp_flood_rate, .rate_one = c->udp_flood_source_rate,
         .dominance = c->udp_flood_dominance, .scan_ports = c->udp_flood_scan_ports,
+        .rate_group = key->a.family == 4 && key->a.bytes[0] == 255 ? c->udp_flood_broadcast_rate
+                                                                   : c->udp_flood_multicast_rate,
     };
     trafan_flood_judge(ctx, &f);
+    g_array_unref(flooders);
 }
 
 const TrafanRule trafan_rule_udp_flood = {
