@@ -26,11 +26,15 @@
 #   --no-instructions skip the instruction counts (valgrind's callgrind on the
 #                     first 10000 packets, start-up subtracted), which do not
 #                     depend on the machine's load as wall times do
+#   --parallel        trafan-parallel -j N against one tshark pass for N = 1 to
+#                     nproc, on 200,000 and 2,000,000 packets (-p: one size),
+#                     medians of 3; the merge's time and the state files' sizes
 #   -h, --help        this text
 # environment:
 #   TRAFAN_PLUGIN     the plugin, when no argument names it
 #   TRAFAN_BENCH_DIR  where the generated capture is kept (default /var/tmp/trafan-bench)
 #   TSHARK            the tshark to run (default: tshark from PATH)
+#   TRAFAN_PARALLEL   trafan-parallel for --parallel (default: build/postproc/trafan-parallel)
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
@@ -42,7 +46,7 @@ die() { echo "bench/run.sh: $*" >&2; exit 1; }
 note() { echo "bench/run.sh: $*" >&2; }
 usage() { sed -n '/^# usage:/,/^# SPDX/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-runs=5 packets=200000 hosts=2000 seed=1 plugin= instructions=yes mix= tree= big= packets_given=
+runs=5 packets=200000 hosts=2000 seed=1 plugin= instructions=yes mix= tree= big= packets_given= parallel=
 while [ $# -gt 0 ]; do
     case $1 in
         -n) [ $# -ge 2 ] || die "-n needs a value"; runs=$2; shift 2 ;;
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
         -s) [ $# -ge 2 ] || die "-s needs a value"; seed=$2; shift 2 ;;
         --quick) packets=20000 runs=2; shift ;;
         --no-instructions) instructions=no; shift ;;
+        --parallel) parallel=yes; shift ;;
         --mix) [ $# -ge 2 ] || die "--mix needs a name"; mix=$2; shift 2 ;;
         --tree) tree=yes; shift ;;
         --big) big=yes; shift ;;
@@ -267,6 +272,54 @@ if [ -n "$tree" ]; then
         echo
     done
     echo "(medians of $runs runs; load at the end $(cut -d' ' -f1-3 /proc/loadavg))"
+    exit 0
+fi
+
+if [ -n "$parallel" ]; then
+    # One tshark pass against trafan-parallel -j N (N slices) for N = 1 ..
+    # nproc.  On a machine others use, the speed-up is bounded by the cores
+    # that are free: the load is printed with the table.
+    parallel_tool=${TRAFAN_PARALLEL:-$top/build/postproc/trafan-parallel}
+    [ -x "$parallel_tool" ] || die "no trafan-parallel at $parallel_tool (build it, or set TRAFAN_PARALLEL)"
+    command -v parallel >/dev/null || die "GNU parallel not found (apt-get install parallel)"
+    {   # tshark as the measurements run it, for trafan-parallel (TRAFAN_TSHARK)
+        echo '#!/bin/sh'
+        [ ${#as_user[@]} -eq 0 ] || echo 'chmod 1777 . 2>/dev/null     # slice states are written here'
+        echo "exec ${as_user[*]} env HOME=$plugdir XDG_CONFIG_HOME=$plugdir/.config WIRESHARK_PLUGIN_DIR=$plugdir $tshark \"\$@\""
+    } > "$work/tshark.sh"
+    chmod 755 "$work/tshark.sh"
+    seconds_of() {
+        /usr/bin/time -f %e -o "$work/time" "$@" > /dev/null 2> "$work/stderr" \
+            || { cat "$work/stderr" >&2; die "failed: $*"; }
+        tail -n 1 "$work/time"
+    }
+    median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+    sizes="200000 2000000"
+    [ -n "$packets_given" ] && sizes=$packets
+    header
+    echo "trafan-parallel -j N -n N against one pass of tshark -z trafan,stat (medians of 3 runs)"
+    printf '%-9s %3s %9s %9s %9s %11s %8s %10s\n' packets N "one pass" parallel speed-up "speed-up/N" "merge" "states"
+    for size in $sizes; do
+        make_capture "" "$size"
+        t=()
+        for r in 1 2 3; do t+=("$(seconds_of "${as_user[@]}" env HOME="$plugdir" XDG_CONFIG_HOME="$plugdir/.config" \
+                                   WIRESHARK_PLUGIN_DIR="$plugdir" "$tshark" -q -r "$cap" -z trafan,stat)"); done
+        one=$(median3 "${t[@]}")
+        for ((n = 1; n <= $(nproc); n++)); do
+            t=()
+            for r in 1 2 3; do      # the last run keeps its slices' states
+                rm -rf "$work/par"
+                keep=(); [ $r -lt 3 ] || keep=(--keep)
+                t+=("$(TRAFAN_TSHARK=$work/tshark.sh seconds_of "$parallel_tool" -q "${keep[@]}" -j "$n" -n "$n" "$cap" -o "$work/par")")
+            done
+            merge_s=$(seconds_of "$(dirname "$parallel_tool")/trafan-merge" -q "$work"/par/slices/*.state)
+            mb=$(du -k -c "$work"/par/slices/*.state | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }')
+            awk -v p="$size" -v n="$n" -v one="$one" -v par="$(median3 "${t[@]}")" -v m="$merge_s" -v mb="$mb" 'BEGIN {
+                printf "%-9d %3d %8.2fs %8.2fs %9.2f %11.2f %7.2fs %7s MB\n", p, n, one, par, one / par, one / par / n, m, mb }'
+        done
+        rm -rf "$work/par"
+    done
+    echo "(states: the slices' state files together; merge: trafan-merge of them alone; load at the end $(cut -d' ' -f1-3 /proc/loadavg))"
     exit 0
 fi
 

@@ -18,7 +18,7 @@ trafan_run_options_usage(void)
 
     if (!usage) {
         GString *s = g_string_new("format=text|json|csv, top=N (0 = all), interval=SECONDS (0.000001 to 86400), "
-                                  "out=DIR, max_hosts=N, live=SECONDS, tree=0|1; detection: ");
+                                  "out=DIR, max_hosts=N, live=SECONDS, tree=0|1, state=FILE, time_ref=EPOCH_SECONDS; detection: ");
         guint n;
         const TrafanDetectOption *options = trafan_detect_options(&n);
 
@@ -56,6 +56,7 @@ trafan_run_options_clear(TrafanRunOptions *opts)
 {
     g_clear_pointer(&opts->out_dir, g_free);
     g_clear_pointer(&opts->filter, g_free);
+    g_clear_pointer(&opts->state_file, g_free);
     g_clear_pointer(&opts->warning, g_free);
     trafan_detect_config_clear(&opts->detect);
 }
@@ -107,6 +108,30 @@ trafan_parse_interval(const char *text, gint64 *interval_us)
     return TRUE;
 }
 
+gboolean
+trafan_parse_epoch(const char *text, gint64 *ns)
+{
+    const char *dot = strchr(text, '.');
+    char *whole = dot ? g_strndup(text, (gsize)(dot - text)) : g_strdup(text);
+    guint64 secs = 0, nanos = 0;
+    gboolean ok = *whole && parse_uint(whole, G_MAXINT64 / 1000000000 - 1, &secs);
+
+    g_free(whole);
+    if (ok && dot) {
+        size_t digits = strlen(dot + 1);
+        char padded[10] = "000000000";
+
+        ok = digits > 0 && digits <= 9 && strspn(dot + 1, "0123456789") == digits;
+        if (ok) {
+            memcpy(padded, dot + 1, digits);
+            ok = parse_uint(padded, 999999999, &nanos);
+        }
+    }
+    if (ok)
+        *ns = (gint64)(secs * 1000000000 + nanos);
+    return ok;
+}
+
 static gboolean
 bad_value(GError **error, const char *name, const char *value, const char *expected)
 {
@@ -156,6 +181,15 @@ set_option(TrafanRunOptions *opts, const char *name, const char *value, GError *
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             return bad_value(error, name, value, "0 or 1");
         opts->protocol_tree = value[0] == '1';
+    } else if (strcmp(name, "state") == 0) {
+        if (!*value)
+            return bad_value(error, name, value, "a file name");
+        g_free(opts->state_file);
+        opts->state_file = g_strdup(value);
+    } else if (strcmp(name, "time_ref") == 0) {
+        if (!trafan_parse_epoch(value, &opts->time_ref_ns))
+            return bad_value(error, name, value, "seconds since the epoch, at most 9 decimals");
+        opts->has_time_ref = TRUE;
     } else if (is_detect_option(name)) {
         if (!trafan_detect_config_set(&opts->detect, name, value, error)) {
             char *shown = trafan_escape_controls((*error)->message);

@@ -21,6 +21,9 @@ typedef struct {
     guint        live_seconds;  /* status line every N s of capture time; 0 = off */
     gboolean     protocol_tree; /* dissect with a protocol tree: see README, "Protocols" */
     char        *filter;        /* display filter, or NULL */
+    char        *state_file;    /* also write the mergeable state here */
+    gboolean     has_time_ref;  /* relative times count from time_ref_ns ... */
+    gint64       time_ref_ns;   /* ... instead of the first frame (slices of one capture) */
     char        *warning;       /* a likely mistake to print on stderr, or NULL */
     TrafanDetectConfig detect;  /* thresholds: preferences, then -z options */
 } TrafanRunOptions;
@@ -41,6 +44,9 @@ gboolean trafan_run_options_parse(TrafanRunOptions *opts, const char *args, GErr
 /* Parse an interval in seconds ("1", "0.25", "0.000001") into microseconds;
  * on FALSE *interval_us is unchanged. */
 gboolean trafan_parse_interval(const char *text, gint64 *interval_us);
+
+/* Parse epoch seconds with up to nine decimals ("1444236893.450580000") into ns. */
+gboolean trafan_parse_epoch(const char *text, gint64 *ns);
 
 /* "format=text|json|csv, top=N, ..." for error messages and help. */
 const char *trafan_run_options_usage(void);

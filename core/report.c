@@ -1,5 +1,9 @@
 /* report.c — the statistics as a text report, JSON, CSV and a DOT graph.
  *
+ * Every table is described once, as a list of columns (title, JSON key, DOT
+ * attribute, kind, getter); the four formats are loops over those lists.
+ * A new column is one line in its table.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -45,7 +49,7 @@ epoch_str(const TrafanStats *stats, gint64 ns)
 {
     GString *s = g_string_new(NULL);
 
-    trafan_append_epoch(s, stats->epoch_base_s, ns);
+    trafan_append_epoch(s, trafan_stats_epoch_base_s(stats), ns);
     return g_string_free(s, FALSE);
 }
 
@@ -59,20 +63,22 @@ seconds_str(gint64 ns)
 }
 
 static char *
-address_str(const TrafanAddress *address)
+interval_str(gint64 interval_us)
 {
-    char buf[TRAFAN_ADDRSTRLEN];
-
-    return g_strdup(trafan_address_to_str(address, buf));
+    return g_strdup_printf("%" G_GINT64_FORMAT ".%06d", interval_us / 1000000, (int)(interval_us % 1000000));
 }
 
 static char *
-u64_str(guint64 value)
+number_str(double value)
 {
-    return g_strdup_printf("%" G_GUINT64_FORMAT, value);
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+    if (value == (double)(gint64)value)
+        return g_strdup_printf("%" G_GINT64_FORMAT, (gint64)value);
+    return g_strdup(g_ascii_formatd(buf, sizeof buf, "%.3f", value));
 }
 
-/* "tls:10,dns:3": packets per protocol, biggest first. */
+/* "tls:10,dns:3": packets per protocol, most first. */
 static int
 compare_count_desc(gconstpointer pa, gconstpointer pb)
 {
@@ -96,6 +102,20 @@ protocol_list_str(const GArray *counts)
         g_string_append_printf(s, "%s%s:%" G_GUINT64_FORMAT, i ? "," : "", c->protocol, c->packets);
     }
     g_array_free(sorted, TRUE);
+    return g_string_free(s, FALSE);
+}
+
+/* "10.0.0.2:40,10.0.0.3:2": a flag's top peers. */
+static char *
+peer_list_str(const GArray *peers)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; peers && i < peers->len; i++) {
+        const TrafanFlagPeer *p = &g_array_index(peers, TrafanFlagPeer, i);
+        char buf[TRAFAN_ADDRSTRLEN];
+        g_string_append_printf(s, "%s%s:%" G_GUINT64_FORMAT, i ? "," : "", trafan_address_to_str(&p->address, buf), p->count);
+    }
     return g_string_free(s, FALSE);
 }
 
@@ -178,65 +198,505 @@ append_dot_string(GString *out, const char *s)
     g_string_append_c(out, '"');
 }
 
-/* ---- tables: one row model, three renderings -------------------------- */
+/* ---- flags, indexed by host once -------------------------------------- */
 
-/* A table is a header and rows of cells (owned strings); the text report
- * aligns it, CSV writes it as is. */
 typedef struct {
-    const char  *name;          /* csv file stem / section key */
-    GPtrArray   *columns;       /* char * */
-    GPtrArray   *rows;          /* GPtrArray of char * */
-    guint        total_rows;    /* before any top-N cut */
-} Table;
+    GString   *rules;           /* "port_scan,beacon": each rule once, in flag order */
+    gboolean   source;          /* flagged as a source at least once */
+    GArray    *flags;           /* guint: positions of its flags in the report's list */
+} HostFlags;
 
-static Table *
-table_new(const char *name, const char *const *columns)
+static void
+host_flags_free(gpointer data)
 {
-    Table *t = g_new0(Table, 1);
+    HostFlags *hf = data;
 
-    t->name = name;
-    t->columns = g_ptr_array_new_with_free_func(g_free);
-    for (; *columns; columns++)
-        g_ptr_array_add(t->columns, g_strdup(*columns));
-    t->rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    return t;
+    g_string_free(hf->rules, TRUE);
+    g_array_unref(hf->flags);
+    g_free(hf);
 }
 
+static gboolean
+rule_listed(const char *rules, const char *rule)
+{
+    char **names = g_strsplit(rules, ",", -1);
+    gboolean found = g_strv_contains((const char *const *)names, rule);
+
+    g_strfreev(names);
+    return found;
+}
+
+/* TrafanAddress -> HostFlags. */
+static GHashTable *
+index_flags(const GPtrArray *flags)
+{
+    GHashTable *index = g_hash_table_new_full(trafan_address_hash, trafan_address_equal, NULL, host_flags_free);
+
+    for (guint i = 0; flags && i < flags->len; i++) {
+        const TrafanFlag *f = g_ptr_array_index(flags, i);
+        HostFlags *hf = g_hash_table_lookup(index, &f->host);
+
+        if (!hf) {
+            hf = g_new0(HostFlags, 1);
+            hf->rules = g_string_new(NULL);
+            hf->flags = g_array_new(FALSE, FALSE, sizeof(guint));
+            g_hash_table_insert(index, (gpointer)&f->host, hf);
+        }
+        if (!rule_listed(hf->rules->str, f->rule))
+            g_string_append_printf(hf->rules, "%s%s", hf->rules->len ? "," : "", f->rule);
+        hf->source |= f->role == TRAFAN_ROLE_SOURCE;
+        g_array_append_val(hf->flags, i);
+    }
+    return index;
+}
+
+/* ---- the column model ---------------------------------------------------- */
+
+typedef enum {
+    KIND_U64,               /* raw integer */
+    KIND_SECONDS,           /* nanoseconds shown as seconds with nine decimals */
+    KIND_EPOCH,             /* an absolute time, as frame.time_epoch shows it */
+    KIND_INTERVAL,          /* microseconds shown as seconds with six decimals */
+    KIND_NUMBER,            /* a double: integer, or three decimals */
+    KIND_BOOL,              /* yes/no in tables, true/false in JSON */
+    KIND_STRING,
+    KIND_PROTOCOL_PACKETS,  /* GArray of TrafanProtocolCount: "tls:10,dns:3", JSON {"tls":10} */
+    KIND_PROTOCOL_BYTES,    /* the same, bytes, JSON only */
+    KIND_PEERS,             /* GArray of TrafanFlagPeer: "a:3,b:1", JSON [{address,count}] */
+} Kind;
+
+typedef struct {
+    guint64        u64;
+    gint64         i64;
+    double         number;
+    const char    *string;  /* NULL: the column is absent from JSON and DOT for this row */
+    const GArray  *array;
+    char          *owned;   /* a string built for this cell, freed after use */
+} Value;
+
+/* What a getter may need besides its row. */
+typedef struct {
+    const TrafanStats *stats;
+    const TrafanReportOptions *opts;
+    GHashTable *host_flags;     /* TrafanAddress -> HostFlags */
+    GPtrArray *top_protocols;   /* TrafanProtocolCount *: bandwidth's protocol columns */
+    const char *rules_fired;    /* DOT graph attribute */
+} Context;
+
+typedef Value (*Getter)(gconstpointer row, const Context *ctx);
+
+/* title: text and CSV header (NULL: not in tables); json: JSON key; dot: DOT
+ * attribute (NULL: not in that format).  optional: left out of JSON and DOT
+ * when zero or NULL. */
+typedef struct {
+    const char *title;
+    const char *json;
+    const char *dot;
+    Kind        kind;
+    gboolean    optional;
+    Getter      get;
+} Column;
+
+#define ROW(type) const type *r = row; (void)r; (void)ctx
+
+/* Capture summary: JSON "capture" and the DOT graph's attributes. */
+#define CAPTURE(name) static Value name(gconstpointer row, const Context *ctx)
+CAPTURE(cap_packets)         { ROW(TrafanStats); return (Value){ .u64 = trafan_stats_packets(r) }; }
+CAPTURE(cap_bytes)           { ROW(TrafanStats); return (Value){ .u64 = trafan_stats_bytes(r) }; }
+CAPTURE(cap_first)           { ROW(TrafanStats); return (Value){ .i64 = trafan_stats_first_ns(r) }; }
+CAPTURE(cap_last)            { ROW(TrafanStats); return (Value){ .i64 = trafan_stats_last_ns(r) }; }
+CAPTURE(cap_duration)        { ROW(TrafanStats); return (Value){ .i64 = trafan_stats_last_ns(r) - trafan_stats_first_ns(r) }; }
+CAPTURE(cap_hosts)           { ROW(TrafanStats); return (Value){ .u64 = trafan_stats_n_hosts(r) }; }
+CAPTURE(cap_conversations)   { ROW(TrafanStats); return (Value){ .u64 = trafan_stats_n_conversations(r) }; }
+CAPTURE(cap_max_hosts)       { ROW(TrafanStats); return (Value){ .u64 = trafan_stats_config(r)->max_hosts }; }
+CAPTURE(cap_aggregated)      { ROW(TrafanStats); return (Value){ .u64 = trafan_stats_hosts_aggregated(r) }; }
+CAPTURE(cap_aggregated_exact){ ROW(TrafanStats); return (Value){ .u64 = trafan_stats_hosts_aggregated_exact(r) }; }
+CAPTURE(cap_interval)        { ROW(TrafanStats); return (Value){ .owned = interval_str(trafan_stats_config(r)->interval_us) }; }
+CAPTURE(cap_filter)          { ROW(TrafanStats); return (Value){ .string = ctx->opts->filter ? ctx->opts->filter : "" }; }
+CAPTURE(cap_rules)           { ROW(TrafanStats); return (Value){ .string = ctx->rules_fired }; }
+
+static const Column capture_columns[] = {
+    { NULL, "packets",                "packets",          KIND_U64,      FALSE, cap_packets },
+    { NULL, "bytes",                  "bytes",            KIND_U64,      FALSE, cap_bytes },
+    { NULL, "first_time",             "first_time",       KIND_EPOCH,    FALSE, cap_first },
+    { NULL, "last_time",              "last_time",        KIND_EPOCH,    FALSE, cap_last },
+    { NULL, "duration",               "duration",         KIND_SECONDS,  FALSE, cap_duration },
+    { NULL, "hosts",                  "hosts",            KIND_U64,      FALSE, cap_hosts },
+    { NULL, "conversations",          "conversations",    KIND_U64,      FALSE, cap_conversations },
+    { NULL, "max_hosts",              NULL,               KIND_U64,      FALSE, cap_max_hosts },
+    { NULL, "hosts_aggregated",       "hosts_aggregated", KIND_U64,      FALSE, cap_aggregated },
+    { NULL, "hosts_aggregated_exact", NULL,               KIND_BOOL,     FALSE, cap_aggregated_exact },
+    { NULL, NULL,                     "interval",         KIND_STRING,   FALSE, cap_interval },
+    { NULL, "filter",                 "filter",           KIND_STRING,   FALSE, cap_filter },
+    { NULL, NULL,                     "rules",            KIND_STRING,   FALSE, cap_rules },
+};
+
+#define CONV(name) static Value name(gconstpointer row, const Context *ctx)
+CONV(conv_a)            { ROW(TrafanConversation); return (Value){ .owned = g_strdup(trafan_address_to_str(&r->a, (char[TRAFAN_ADDRSTRLEN]){ 0 })) }; }
+CONV(conv_b)            { ROW(TrafanConversation); return (Value){ .owned = g_strdup(trafan_address_to_str(&r->b, (char[TRAFAN_ADDRSTRLEN]){ 0 })) }; }
+CONV(conv_ab_packets)   { ROW(TrafanConversation); return (Value){ .u64 = r->a_to_b_packets }; }
+CONV(conv_ab_bytes)     { ROW(TrafanConversation); return (Value){ .u64 = r->a_to_b_bytes }; }
+CONV(conv_ba_packets)   { ROW(TrafanConversation); return (Value){ .u64 = r->b_to_a_packets }; }
+CONV(conv_ba_bytes)     { ROW(TrafanConversation); return (Value){ .u64 = r->b_to_a_bytes }; }
+CONV(conv_packets)      { ROW(TrafanConversation); return (Value){ .u64 = trafan_conversation_packets(r) }; }
+CONV(conv_bytes)        { ROW(TrafanConversation); return (Value){ .u64 = trafan_conversation_bytes(r) }; }
+CONV(conv_start)        { ROW(TrafanConversation); return (Value){ .i64 = r->first_ns - trafan_stats_ref_ns(ctx->stats) }; }
+CONV(conv_duration)     { ROW(TrafanConversation); return (Value){ .i64 = r->last_ns - r->first_ns }; }
+CONV(conv_protocols)    { ROW(TrafanConversation); return (Value){ .array = r->protocols }; }
+CONV(conv_main_protocol){ ROW(TrafanConversation); return (Value){ .string = main_protocol(r->protocols) }; }
+
+static gboolean
+flag_names_peer(const TrafanFlag *f, const TrafanAddress *peer)
+{
+    for (guint p = 0; f->peers && p < f->peers->len; p++)
+        if (trafan_address_equal(&g_array_index(f->peers, TrafanFlagPeer, p).address, peer))
+            return TRUE;
+    return FALSE;
+}
+
+/* The first flag in the report that names this conversation: one end is the
+ * flagged host, the other among its listed peers. */
+static const TrafanFlag *
+conversation_flag(const TrafanConversation *c, const Context *ctx)
+{
+    const TrafanAddress *ends[2][2] = { { &c->a, &c->b }, { &c->b, &c->a } };
+    guint first = G_MAXUINT;
+
+    for (guint e = 0; e < 2; e++) {
+        const HostFlags *hf = g_hash_table_lookup(ctx->host_flags, ends[e][0]);
+        for (guint i = 0; hf && i < hf->flags->len; i++) {
+            guint at = g_array_index(hf->flags, guint, i);
+            if (flag_names_peer(g_ptr_array_index(ctx->opts->flags, at), ends[e][1])) {
+                first = MIN(first, at);
+                break;
+            }
+        }
+    }
+    return first == G_MAXUINT ? NULL : g_ptr_array_index(ctx->opts->flags, first);
+}
+
+CONV(conv_flag)
+{
+    ROW(TrafanConversation);
+    const TrafanFlag *f = conversation_flag(r, ctx);
+    return (Value){ .string = f ? f->rule : NULL };
+}
+
+static const Column conversation_columns[] = {
+    { "Address A",           "a",              NULL,             KIND_STRING,           FALSE, conv_a },
+    { "Address B",           "b",              NULL,             KIND_STRING,           FALSE, conv_b },
+    { "A->B Packets",        "a_to_b_packets", "a_to_b_packets", KIND_U64,              FALSE, conv_ab_packets },
+    { "A->B Bytes",          "a_to_b_bytes",   "a_to_b_bytes",   KIND_U64,              FALSE, conv_ab_bytes },
+    { "B->A Packets",        "b_to_a_packets", "b_to_a_packets", KIND_U64,              FALSE, conv_ba_packets },
+    { "B->A Bytes",          "b_to_a_bytes",   "b_to_a_bytes",   KIND_U64,              FALSE, conv_ba_bytes },
+    { "Packets",             "packets",        "packets",        KIND_U64,              FALSE, conv_packets },
+    { "Bytes",               "bytes",          "bytes",          KIND_U64,              FALSE, conv_bytes },
+    { NULL,                  NULL,             "protocol",       KIND_STRING,           FALSE, conv_main_protocol },
+    { NULL,                  NULL,             "protocols",      KIND_PROTOCOL_PACKETS, FALSE, conv_protocols },
+    { "Rel Start (s)",       "start",          "start",          KIND_SECONDS,          FALSE, conv_start },
+    { "Duration (s)",        "duration",       "duration",       KIND_SECONDS,          FALSE, conv_duration },
+    { "Protocols (packets)", "protocols",      NULL,             KIND_PROTOCOL_PACKETS, FALSE, conv_protocols },
+    { NULL,                  NULL,             "flag",           KIND_STRING,           TRUE,  conv_flag },
+};
+
+#define HOST(name) static Value name(gconstpointer row, const Context *ctx)
+HOST(host_address)   { ROW(TrafanHost); return (Value){ .owned = g_strdup(trafan_address_to_str(&r->address, (char[TRAFAN_ADDRSTRLEN]){ 0 })) }; }
+HOST(host_family)    { ROW(TrafanHost); return (Value){ .u64 = r->address.family == 6 || r->address.family == TRAFAN_FAMILY_OTHER6 ? 6 : 4 }; }
+HOST(host_tx_packets){ ROW(TrafanHost); return (Value){ .u64 = r->tx_packets }; }
+HOST(host_tx_bytes)  { ROW(TrafanHost); return (Value){ .u64 = r->tx_bytes }; }
+HOST(host_rx_packets){ ROW(TrafanHost); return (Value){ .u64 = r->rx_packets }; }
+HOST(host_rx_bytes)  { ROW(TrafanHost); return (Value){ .u64 = r->rx_bytes }; }
+HOST(host_packets)   { ROW(TrafanHost); return (Value){ .u64 = r->tx_packets + r->rx_packets }; }
+HOST(host_bytes)     { ROW(TrafanHost); return (Value){ .u64 = r->tx_bytes + r->rx_bytes }; }
+HOST(host_peers)     { ROW(TrafanHost); return (Value){ .u64 = r->peers }; }
+HOST(host_dst_ports) { ROW(TrafanHost); return (Value){ .u64 = trafan_host_dst_ports(r) }; }
+HOST(host_first)     { ROW(TrafanHost); return (Value){ .i64 = r->first_ns - trafan_stats_ref_ns(ctx->stats) }; }
+HOST(host_last)      { ROW(TrafanHost); return (Value){ .i64 = r->last_ns - trafan_stats_ref_ns(ctx->stats) }; }
+HOST(host_aggregated){ ROW(TrafanHost); return (Value){ .u64 = r->aggregated }; }
+
+static const HostFlags *
+flags_of(const TrafanHost *h, const Context *ctx)
+{
+    return g_hash_table_lookup(ctx->host_flags, &h->address);
+}
+
+HOST(host_flagged)   { ROW(TrafanHost); return (Value){ .string = flags_of(r, ctx) ? "true" : NULL }; }
+HOST(host_rules)     { ROW(TrafanHost); const HostFlags *f = flags_of(r, ctx); return (Value){ .string = f ? f->rules->str : NULL }; }
+HOST(host_role)
+{
+    ROW(TrafanHost);
+    const HostFlags *f = flags_of(r, ctx);
+    return (Value){ .string = !f ? NULL : f->source ? "source" : "target" };
+}
+
+static const Column host_columns[] = {
+    { "Address",    "address",    NULL,         KIND_STRING,  FALSE, host_address },
+    { NULL,         NULL,         "family",     KIND_U64,     FALSE, host_family },
+    { "Tx Packets", "tx_packets", "tx_packets", KIND_U64,     FALSE, host_tx_packets },
+    { "Tx Bytes",   "tx_bytes",   "tx_bytes",   KIND_U64,     FALSE, host_tx_bytes },
+    { "Rx Packets", "rx_packets", "rx_packets", KIND_U64,     FALSE, host_rx_packets },
+    { "Rx Bytes",   "rx_bytes",   "rx_bytes",   KIND_U64,     FALSE, host_rx_bytes },
+    { NULL,         NULL,         "packets",    KIND_U64,     FALSE, host_packets },
+    { NULL,         NULL,         "bytes",      KIND_U64,     FALSE, host_bytes },
+    { "Peers",      "peers",      "peers",      KIND_U64,     FALSE, host_peers },
+    { "Dst Ports",  "dst_ports",  "dst_ports",  KIND_U64,     FALSE, host_dst_ports },
+    { "First (s)",  "first_seen", "first",      KIND_SECONDS, FALSE, host_first },
+    { "Last (s)",   "last_seen",  "last",       KIND_SECONDS, FALSE, host_last },
+    { NULL,         "aggregated", "aggregated", KIND_U64,     TRUE,  host_aggregated },
+    { NULL,         NULL,         "flag",       KIND_STRING,  TRUE,  host_flagged },
+    { NULL,         NULL,         "rule",       KIND_STRING,  TRUE,  host_rules },
+    { NULL,         NULL,         "role",       KIND_STRING,  TRUE,  host_role },
+};
+
+#define PROTO(name) static Value name(gconstpointer row, const Context *ctx)
+PROTO(proto_name)    { ROW(TrafanProtocolCount); return (Value){ .string = r->protocol }; }
+PROTO(proto_packets) { ROW(TrafanProtocolCount); return (Value){ .u64 = r->packets }; }
+PROTO(proto_bytes)   { ROW(TrafanProtocolCount); return (Value){ .u64 = r->bytes }; }
+
+static const Column protocol_columns[] = {
+    { "Protocol", "name",    NULL, KIND_STRING, FALSE, proto_name },
+    { "Packets",  "packets", NULL, KIND_U64,    FALSE, proto_packets },
+    { "Bytes",    "bytes",   NULL, KIND_U64,    FALSE, proto_bytes },
+};
+
+#define BUCKET(name) static Value name(gconstpointer row, const Context *ctx)
+BUCKET(bucket_start)     { ROW(TrafanBucket); return (Value){ .i64 = r->index * trafan_stats_config(ctx->stats)->interval_us }; }
+BUCKET(bucket_packets)   { ROW(TrafanBucket); return (Value){ .u64 = r->packets }; }
+BUCKET(bucket_bytes)     { ROW(TrafanBucket); return (Value){ .u64 = r->bytes }; }
+BUCKET(bucket_protocols) { ROW(TrafanBucket); return (Value){ .array = r->protocols }; }
+
+/* Followed in tables by one "<protocol> Bytes" column per top protocol. */
+static const Column bucket_columns[] = {
+    { "Start (s)", "start",          NULL, KIND_INTERVAL,       FALSE, bucket_start },
+    { "Packets",   "packets",        NULL, KIND_U64,            FALSE, bucket_packets },
+    { "Bytes",     "bytes",          NULL, KIND_U64,            FALSE, bucket_bytes },
+    { NULL,        "protocol_bytes", NULL, KIND_PROTOCOL_BYTES, FALSE, bucket_protocols },
+};
+
+#define FLAG(name) static Value name(gconstpointer row, const Context *ctx)
+FLAG(flag_host)        { ROW(TrafanFlag); return (Value){ .owned = g_strdup(trafan_address_to_str(&r->host, (char[TRAFAN_ADDRSTRLEN]){ 0 })) }; }
+FLAG(flag_role)        { ROW(TrafanFlag); return (Value){ .string = trafan_role_name(r->role) }; }
+FLAG(flag_rule)        { ROW(TrafanFlag); return (Value){ .string = r->rule }; }
+FLAG(flag_start)       { ROW(TrafanFlag); return (Value){ .i64 = r->start_ns - trafan_stats_ref_ns(ctx->stats) }; }
+FLAG(flag_end)         { ROW(TrafanFlag); return (Value){ .i64 = r->end_ns - trafan_stats_ref_ns(ctx->stats) }; }
+FLAG(flag_observed)    { ROW(TrafanFlag); return (Value){ .number = r->observed }; }
+FLAG(flag_threshold)   { ROW(TrafanFlag); return (Value){ .number = r->threshold }; }
+FLAG(flag_window)      { ROW(TrafanFlag); return (Value){ .i64 = r->window_ns }; }
+FLAG(flag_approximate) { ROW(TrafanFlag); return (Value){ .u64 = r->approximate }; }
+FLAG(flag_peers_total) { ROW(TrafanFlag); return (Value){ .u64 = r->peers_total }; }
+FLAG(flag_peers)       { ROW(TrafanFlag); return (Value){ .array = r->peers }; }
+FLAG(flag_filter)      { ROW(TrafanFlag); return (Value){ .string = r->filter ? r->filter : "" }; }
+FLAG(flag_summary)     { ROW(TrafanFlag); return (Value){ .string = r->summary ? r->summary : "" }; }
+
+static const Column flag_columns[] = {
+    { "Host",        "host",        NULL, KIND_STRING,  FALSE, flag_host },
+    { "Role",        "role",        NULL, KIND_STRING,  FALSE, flag_role },
+    { "Rule",        "rule",        NULL, KIND_STRING,  FALSE, flag_rule },
+    { "Start (s)",   "start",       NULL, KIND_SECONDS, FALSE, flag_start },
+    { "End (s)",     "end",         NULL, KIND_SECONDS, FALSE, flag_end },
+    { "Observed",    "observed",    NULL, KIND_NUMBER,  FALSE, flag_observed },
+    { "Threshold",   "threshold",   NULL, KIND_NUMBER,  FALSE, flag_threshold },
+    { "Window (s)",  "window",      NULL, KIND_SECONDS, FALSE, flag_window },
+    { "Approximate", "approximate", NULL, KIND_BOOL,    FALSE, flag_approximate },
+    { NULL,          "peers_total", NULL, KIND_U64,     FALSE, flag_peers_total },
+    { "Peers",       "peers",       NULL, KIND_PEERS,   FALSE, flag_peers },
+    { "Filter",      "filter",      NULL, KIND_STRING,  FALSE, flag_filter },
+    { "Summary",     "summary",     NULL, KIND_STRING,  FALSE, flag_summary },
+};
+
+/* ---- the tables: rows and the columns that describe them -------------- */
+
+typedef enum { TABLE_CONVERSATIONS, TABLE_HOSTS, TABLE_PROTOCOLS, TABLE_BANDWIDTH, TABLE_FLAGS, N_TABLES } TableId;
+
+typedef struct {
+    const char   *name;         /* CSV file stem, JSON member, "# name" */
+    const Column *columns;
+    guint         n_columns;
+} TableSpec;
+
+static const TableSpec tables[N_TABLES] = {
+    [TABLE_CONVERSATIONS] = { "conversations", conversation_columns, G_N_ELEMENTS(conversation_columns) },
+    [TABLE_HOSTS]         = { "hosts",         host_columns,         G_N_ELEMENTS(host_columns) },
+    [TABLE_PROTOCOLS]     = { "protocols",     protocol_columns,     G_N_ELEMENTS(protocol_columns) },
+    [TABLE_BANDWIDTH]     = { "bandwidth",     bucket_columns,       G_N_ELEMENTS(bucket_columns) },
+    [TABLE_FLAGS]         = { "flags",         flag_columns,         G_N_ELEMENTS(flag_columns) },
+};
+
+/* The rows of a table, in report order (pointers into the stats). */
 static GPtrArray *
-table_row(Table *t)
+table_rows(TableId id, const Context *ctx)
 {
-    GPtrArray *row = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *rows;
+    const GArray *buckets;
 
-    g_ptr_array_add(t->rows, row);
-    return row;
+    switch (id) {
+    case TABLE_CONVERSATIONS: return trafan_stats_sorted_conversations(ctx->stats);
+    case TABLE_HOSTS:         return trafan_stats_sorted_hosts(ctx->stats);
+    case TABLE_PROTOCOLS:     return trafan_stats_sorted_protocols(ctx->stats);
+    case TABLE_BANDWIDTH:
+        buckets = trafan_stats_buckets(ctx->stats);
+        rows = g_ptr_array_sized_new(buckets->len);
+        for (guint i = 0; i < buckets->len; i++)
+            g_ptr_array_add(rows, &g_array_index(buckets, TrafanBucket, i));
+        return rows;
+    default:
+        rows = g_ptr_array_new();
+        for (guint i = 0; ctx->opts->flags && i < ctx->opts->flags->len; i++)
+            g_ptr_array_add(rows, g_ptr_array_index(ctx->opts->flags, i));
+        return rows;
+    }
+}
+
+static gboolean
+value_absent(const Column *col, const Value *v)
+{
+    switch (col->kind) {
+    case KIND_STRING: return !v->string && !v->owned;
+    case KIND_U64:    return col->optional && v->u64 == 0;
+    default:          return FALSE;
+    }
+}
+
+/* The value as one cell of text, CSV or DOT. */
+static char *
+value_text(const Column *col, Value *v, const Context *ctx)
+{
+    switch (col->kind) {
+    case KIND_U64:              return g_strdup_printf("%" G_GUINT64_FORMAT, v->u64);
+    case KIND_SECONDS:          return seconds_str(v->i64);
+    case KIND_EPOCH:            return epoch_str(ctx->stats, v->i64);
+    case KIND_INTERVAL:         return interval_str(v->i64);
+    case KIND_NUMBER:           return number_str(v->number);
+    case KIND_BOOL:             return g_strdup(v->u64 ? "yes" : "no");
+    case KIND_PROTOCOL_PACKETS: return protocol_list_str(v->array);
+    case KIND_PEERS:            return peer_list_str(v->array);
+    case KIND_PROTOCOL_BYTES:   return g_strdup("");
+    case KIND_STRING:
+        if (v->owned)
+            return g_steal_pointer(&v->owned);
+        return g_strdup(v->string ? v->string : "");
+    }
+    return g_strdup("");
 }
 
 static void
-table_free(Table *t)
+append_json_value(GString *out, const Column *col, Value *v, const Context *ctx)
 {
-    g_ptr_array_unref(t->columns);
-    g_ptr_array_unref(t->rows);
-    g_free(t);
+    char *text;
+
+    switch (col->kind) {
+    case KIND_BOOL:
+        g_string_append(out, v->u64 ? "true" : "false");
+        return;
+    case KIND_STRING:
+        append_json_string(out, v->owned ? v->owned : v->string);
+        return;
+    case KIND_PROTOCOL_PACKETS:
+    case KIND_PROTOCOL_BYTES:
+        g_string_append_c(out, '{');
+        for (guint i = 0; i < v->array->len; i++) {
+            const TrafanProtocolCount *c = &g_array_index(v->array, TrafanProtocolCount, i);
+            if (i)
+                g_string_append_c(out, ',');
+            append_json_string(out, c->protocol);
+            g_string_append_printf(out, ":%" G_GUINT64_FORMAT, col->kind == KIND_PROTOCOL_PACKETS ? c->packets : c->bytes);
+        }
+        g_string_append_c(out, '}');
+        return;
+    case KIND_PEERS:
+        g_string_append_c(out, '[');
+        for (guint i = 0; v->array && i < v->array->len; i++) {
+            const TrafanFlagPeer *p = &g_array_index(v->array, TrafanFlagPeer, i);
+            char buf[TRAFAN_ADDRSTRLEN];
+            g_string_append(out, i ? ",{\"address\":" : "{\"address\":");
+            append_json_string(out, trafan_address_to_str(&p->address, buf));
+            g_string_append_printf(out, ",\"count\":%" G_GUINT64_FORMAT "}", p->count);
+        }
+        g_string_append_c(out, ']');
+        return;
+    default:                    /* numbers: as in the tables, unquoted */
+        text = value_text(col, v, ctx);
+        g_string_append(out, text);
+        g_free(text);
+    }
+}
+
+/* ---- text and CSV: a grid of cells ------------------------------------ */
+
+typedef struct {
+    GPtrArray *header;          /* char * */
+    GPtrArray *rows;            /* GPtrArray of char * */
+    guint      total_rows;      /* before any top-N cut */
+} Grid;
+
+static void
+grid_free(Grid *g)
+{
+    g_ptr_array_unref(g->header);
+    g_ptr_array_unref(g->rows);
+    g_free(g);
+}
+
+/* The table's titled columns for its first `limit` rows (0: all); bandwidth
+ * adds one "<protocol> Bytes" column per top protocol. */
+static Grid *
+grid_build(TableId id, const Context *ctx, guint limit)
+{
+    const TableSpec *spec = &tables[id];
+    GPtrArray *rows = table_rows(id, ctx);
+    Grid *g = g_new0(Grid, 1);
+    guint extra = id == TABLE_BANDWIDTH ? ctx->top_protocols->len : 0;
+
+    g->header = g_ptr_array_new_with_free_func(g_free);
+    g->rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    g->total_rows = rows->len;
+    for (guint c = 0; c < spec->n_columns; c++)
+        if (spec->columns[c].title)
+            g_ptr_array_add(g->header, g_strdup(spec->columns[c].title));
+    for (guint p = 0; p < extra; p++)
+        g_ptr_array_add(g->header, g_strdup_printf("%s Bytes",
+                        ((TrafanProtocolCount *)g_ptr_array_index(ctx->top_protocols, p))->protocol));
+
+    for (guint r = 0; r < rows->len && (!limit || r < limit); r++) {
+        gconstpointer row = g_ptr_array_index(rows, r);
+        GPtrArray *cells = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint c = 0; c < spec->n_columns; c++) {
+            const Column *col = &spec->columns[c];
+            if (!col->title)
+                continue;
+            Value v = col->get(row, ctx);
+            g_ptr_array_add(cells, value_text(col, &v, ctx));
+            g_free(v.owned);
+        }
+        for (guint p = 0; p < extra; p++) {
+            const char *protocol = ((TrafanProtocolCount *)g_ptr_array_index(ctx->top_protocols, p))->protocol;
+            g_ptr_array_add(cells, g_strdup_printf("%" G_GUINT64_FORMAT,
+                                                   protocol_bytes(((const TrafanBucket *)row)->protocols, protocol)));
+        }
+        g_ptr_array_add(g->rows, cells);
+    }
+    g_ptr_array_unref(rows);
+    return g;
 }
 
 static void
-table_csv(const Table *t, GString *out)
+csv_line(GString *out, GPtrArray *cells)
 {
-    for (guint c = 0; c < t->columns->len; c++) {
+    for (guint c = 0; c < cells->len; c++) {
         if (c)
             g_string_append_c(out, ',');
-        append_csv_cell(out, g_ptr_array_index(t->columns, c));
+        append_csv_cell(out, g_ptr_array_index(cells, c));
     }
     g_string_append_c(out, '\n');
-    for (guint r = 0; r < t->rows->len; r++) {
-        GPtrArray *row = g_ptr_array_index(t->rows, r);
-        for (guint c = 0; c < row->len; c++) {
-            if (c)
-                g_string_append_c(out, ',');
-            append_csv_cell(out, g_ptr_array_index(row, c));
-        }
-        g_string_append_c(out, '\n');
-    }
+}
+
+static void
+grid_csv(const Grid *g, GString *out)
+{
+    csv_line(out, g->header);
+    for (guint r = 0; r < g->rows->len; r++)
+        csv_line(out, g_ptr_array_index(g->rows, r));
 }
 
 /* "42", "-0.5": right-aligned.  Addresses ("10.0.0.1") are not numbers. */
@@ -253,21 +713,21 @@ looks_numeric(const char *s)
 
 /* Columns padded to their widest cell; numbers right-aligned. */
 static void
-table_text(const Table *t, GString *out, guint top)
+grid_text(const Grid *g, GString *out, guint top)
 {
-    guint ncol = t->columns->len, nrow = t->rows->len;
+    guint ncol = g->header->len, nrow = g->rows->len;
     guint shown = top && top < nrow ? top : nrow;
     guint *width = g_new0(guint, ncol);
 
     for (guint c = 0; c < ncol; c++)
-        width[c] = strlen(g_ptr_array_index(t->columns, c));
+        width[c] = strlen(g_ptr_array_index(g->header, c));
     for (guint r = 0; r < shown; r++) {
-        GPtrArray *row = g_ptr_array_index(t->rows, r);
+        GPtrArray *row = g_ptr_array_index(g->rows, r);
         for (guint c = 0; c < ncol; c++)
             width[c] = MAX(width[c], strlen(g_ptr_array_index(row, c)));
     }
     for (guint r = 0; r <= shown; r++) {
-        GPtrArray *row = r ? g_ptr_array_index(t->rows, r - 1) : t->columns;
+        GPtrArray *row = r ? g_ptr_array_index(g->rows, r - 1) : g->header;
         GString *line = g_string_new(NULL);
         for (guint c = 0; c < ncol; c++) {
             const char *cell = g_ptr_array_index(row, c);
@@ -284,97 +744,49 @@ table_text(const Table *t, GString *out, guint top)
         g_string_append_printf(out, "%s\n", line->str);
         g_string_free(line, TRUE);
     }
-    if (shown < MAX(nrow, t->total_rows))
-        g_string_append_printf(out, "(%u more row%s; top=0 shows all)\n", MAX(nrow, t->total_rows) - shown,
-                               MAX(nrow, t->total_rows) - shown == 1 ? "" : "s");
+    if (shown < MAX(nrow, g->total_rows))
+        g_string_append_printf(out, "(%u more row%s; top=0 shows all)\n", MAX(nrow, g->total_rows) - shown,
+                               MAX(nrow, g->total_rows) - shown == 1 ? "" : "s");
     g_free(width);
 }
 
-/* ---- the tables ---------------------------------------------------------- */
-
-/* The first `limit` rows (0: all); total_rows counts them all. */
-static Table *
-conversations_table(const TrafanStats *stats, guint limit)
+static int
+compare_bytes_cell_desc(gconstpointer pa, gconstpointer pb)
 {
-    static const char *const columns[] = {
-        "Address A", "Address B", "A->B Packets", "A->B Bytes", "B->A Packets", "B->A Bytes",
-        "Packets", "Bytes", "Rel Start (s)", "Duration (s)", "Protocols (packets)", NULL
-    };
-    Table *t = table_new("conversations", columns);
-    GPtrArray *convs = trafan_stats_sorted_conversations(stats);
+    GPtrArray *a = *(GPtrArray *const *)pa, *b = *(GPtrArray *const *)pb;
+    guint64 x = g_ascii_strtoull(g_ptr_array_index(a, 2), NULL, 10);
+    guint64 y = g_ascii_strtoull(g_ptr_array_index(b, 2), NULL, 10);
 
-    for (guint i = 0; i < convs->len && (!limit || i < limit); i++) {
-        const TrafanConversation *c = g_ptr_array_index(convs, i);
-        GPtrArray *row = table_row(t);
-        g_ptr_array_add(row, address_str(&c->a));
-        g_ptr_array_add(row, address_str(&c->b));
-        g_ptr_array_add(row, u64_str(c->a_to_b_packets));
-        g_ptr_array_add(row, u64_str(c->a_to_b_bytes));
-        g_ptr_array_add(row, u64_str(c->b_to_a_packets));
-        g_ptr_array_add(row, u64_str(c->b_to_a_bytes));
-        g_ptr_array_add(row, u64_str(c->a_to_b_packets + c->b_to_a_packets));
-        g_ptr_array_add(row, u64_str(c->a_to_b_bytes + c->b_to_a_bytes));
-        g_ptr_array_add(row, seconds_str(c->first_ns - stats->ref_ns));
-        g_ptr_array_add(row, seconds_str(c->last_ns - c->first_ns));
-        g_ptr_array_add(row, protocol_list_str(c->protocols));
-    }
-    t->total_rows = convs->len;
-    g_ptr_array_unref(convs);
-    return t;
+    return x != y ? (x > y ? -1 : 1) : 0;
 }
 
-static guint
-host_dst_ports(const TrafanHost *h)
+/* Keep the `top` rows with most bytes (bandwidth's third column), still in
+ * time order, so that a long capture shows its busy moments. */
+static Grid *
+busiest_first_cut(Grid *g, guint top)
 {
-    return h->dst_ports ? g_hash_table_size(h->dst_ports) : 0;
+    if (!top || g->rows->len <= top)
+        return g;
+
+    GPtrArray *by_bytes = g_ptr_array_copy(g->rows, NULL, NULL);
+    GHashTable *keep = g_hash_table_new(NULL, NULL);
+    GPtrArray *kept = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+
+    g_ptr_array_set_free_func(by_bytes, NULL);     /* the copy took the rows' free function */
+    g_ptr_array_sort(by_bytes, compare_bytes_cell_desc);
+    for (guint i = 0; i < top; i++)
+        g_hash_table_add(keep, g_ptr_array_index(by_bytes, i));
+    for (guint i = 0; i < g->rows->len; i++)
+        if (g_hash_table_contains(keep, g_ptr_array_index(g->rows, i)))
+            g_ptr_array_add(kept, g_ptr_array_ref(g_ptr_array_index(g->rows, i)));
+    g_ptr_array_unref(g->rows);
+    g->rows = kept;
+    g_ptr_array_unref(by_bytes);
+    g_hash_table_destroy(keep);
+    return g;
 }
 
-static Table *
-hosts_table(const TrafanStats *stats, guint limit)
-{
-    static const char *const columns[] = {
-        "Address", "Tx Packets", "Tx Bytes", "Rx Packets", "Rx Bytes", "Peers", "Dst Ports",
-        "First (s)", "Last (s)", NULL
-    };
-    Table *t = table_new("hosts", columns);
-    GPtrArray *hosts = trafan_stats_sorted_hosts(stats);
-
-    for (guint i = 0; i < hosts->len && (!limit || i < limit); i++) {
-        const TrafanHost *h = g_ptr_array_index(hosts, i);
-        GPtrArray *row = table_row(t);
-        g_ptr_array_add(row, address_str(&h->address));
-        g_ptr_array_add(row, u64_str(h->tx_packets));
-        g_ptr_array_add(row, u64_str(h->tx_bytes));
-        g_ptr_array_add(row, u64_str(h->rx_packets));
-        g_ptr_array_add(row, u64_str(h->rx_bytes));
-        g_ptr_array_add(row, u64_str(h->peers));
-        g_ptr_array_add(row, u64_str(host_dst_ports(h)));
-        g_ptr_array_add(row, seconds_str(h->first_ns - stats->ref_ns));
-        g_ptr_array_add(row, seconds_str(h->last_ns - stats->ref_ns));
-    }
-    t->total_rows = hosts->len;
-    g_ptr_array_unref(hosts);
-    return t;
-}
-
-static Table *
-protocols_table(const TrafanStats *stats, guint limit)
-{
-    static const char *const columns[] = { "Protocol", "Packets", "Bytes", NULL };
-    Table *t = table_new("protocols", columns);
-    GPtrArray *protocols = trafan_stats_sorted_protocols(stats);
-
-    for (guint i = 0; i < protocols->len && (!limit || i < limit); i++) {
-        const TrafanProtocolCount *p = g_ptr_array_index(protocols, i);
-        GPtrArray *row = table_row(t);
-        g_ptr_array_add(row, g_strdup(p->protocol));
-        g_ptr_array_add(row, u64_str(p->packets));
-        g_ptr_array_add(row, u64_str(p->bytes));
-    }
-    t->total_rows = protocols->len;
-    g_ptr_array_unref(protocols);
-    return t;
-}
+/* ---- the context shared by every format ------------------------------- */
 
 /* The protocols that carried most bytes overall: bandwidth columns. */
 static GPtrArray *
@@ -385,474 +797,6 @@ top_protocols(const TrafanStats *stats)
     if (all->len > TOP_BANDWIDTH_PROTOCOLS)
         g_ptr_array_set_size(all, TOP_BANDWIDTH_PROTOCOLS);
     return all;
-}
-
-static char *
-interval_str(gint64 interval_us)
-{
-    return g_strdup_printf("%" G_GINT64_FORMAT ".%06d", interval_us / 1000000, (int)(interval_us % 1000000));
-}
-
-static Table *
-bandwidth_table(const TrafanStats *stats)
-{
-    GPtrArray *top = top_protocols(stats);
-    GPtrArray *columns = g_ptr_array_new_with_free_func(g_free);
-
-    g_ptr_array_add(columns, g_strdup("Start (s)"));
-    g_ptr_array_add(columns, g_strdup("Packets"));
-    g_ptr_array_add(columns, g_strdup("Bytes"));
-    for (guint i = 0; i < top->len; i++)
-        g_ptr_array_add(columns, g_strdup_printf("%s Bytes", ((TrafanProtocolCount *)g_ptr_array_index(top, i))->protocol));
-    g_ptr_array_add(columns, NULL);
-
-    Table *t = table_new("bandwidth", (const char *const *)columns->pdata);
-    gint64 interval = stats->config.interval_us;
-    for (guint i = 0; i < stats->buckets->len; i++) {
-        const TrafanBucket *b = &g_array_index(stats->buckets, TrafanBucket, i);
-        GPtrArray *row = table_row(t);
-        g_ptr_array_add(row, interval_str(b->index * interval));
-        g_ptr_array_add(row, u64_str(b->packets));
-        g_ptr_array_add(row, u64_str(b->bytes));
-        for (guint p = 0; p < top->len; p++)
-            g_ptr_array_add(row, u64_str(protocol_bytes(b->protocols, ((TrafanProtocolCount *)g_ptr_array_index(top, p))->protocol)));
-    }
-    t->total_rows = stats->buckets->len;
-    g_ptr_array_unref(columns);
-    g_ptr_array_unref(top);
-    return t;
-}
-
-static char *
-flag_peers_str(const TrafanFlag *f)
-{
-    GString *s = g_string_new(NULL);
-
-    for (guint i = 0; f->peers && i < f->peers->len; i++) {
-        const TrafanFlagPeer *p = &g_array_index(f->peers, TrafanFlagPeer, i);
-        char buf[TRAFAN_ADDRSTRLEN];
-        g_string_append_printf(s, "%s%s:%" G_GUINT64_FORMAT, i ? "," : "", trafan_address_to_str(&p->address, buf), p->count);
-    }
-    return g_string_free(s, FALSE);
-}
-
-static char *
-number_str(double value)
-{
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-    if (value == (double)(gint64)value)
-        return g_strdup_printf("%" G_GINT64_FORMAT, (gint64)value);
-    return g_strdup(g_ascii_formatd(buf, sizeof buf, "%.3f", value));
-}
-
-static Table *
-flags_table(const TrafanStats *stats, const GPtrArray *flags)
-{
-    static const char *const columns[] = {
-        "Host", "Role", "Rule", "Start (s)", "End (s)", "Observed", "Threshold", "Window (s)",
-        "Approximate", "Peers", "Filter", "Summary", NULL
-    };
-    Table *t = table_new("flags", columns);
-
-    for (guint i = 0; flags && i < flags->len; i++) {
-        const TrafanFlag *f = g_ptr_array_index(flags, i);
-        GPtrArray *row = table_row(t);
-        g_ptr_array_add(row, address_str(&f->host));
-        g_ptr_array_add(row, g_strdup(trafan_role_name(f->role)));
-        g_ptr_array_add(row, g_strdup(f->rule));
-        g_ptr_array_add(row, seconds_str(f->start_ns - stats->ref_ns));
-        g_ptr_array_add(row, seconds_str(f->end_ns - stats->ref_ns));
-        g_ptr_array_add(row, number_str(f->observed));
-        g_ptr_array_add(row, number_str(f->threshold));
-        g_ptr_array_add(row, seconds_str(f->window_ns));
-        g_ptr_array_add(row, g_strdup(f->approximate ? "yes" : "no"));
-        g_ptr_array_add(row, flag_peers_str(f));
-        g_ptr_array_add(row, g_strdup(f->filter ? f->filter : ""));
-        g_ptr_array_add(row, g_strdup(f->summary ? f->summary : ""));
-    }
-    t->total_rows = t->rows->len;
-    return t;
-}
-
-/* ---- text ------------------------------------------------------------------ */
-
-static int
-compare_bytes_column_desc(gconstpointer pa, gconstpointer pb)
-{
-    GPtrArray *a = *(GPtrArray *const *)pa, *b = *(GPtrArray *const *)pb;
-    guint64 x = g_ascii_strtoull(g_ptr_array_index(a, 2), NULL, 10);
-    guint64 y = g_ascii_strtoull(g_ptr_array_index(b, 2), NULL, 10);
-
-    return x != y ? (x > y ? -1 : 1) : 0;
-}
-
-/* Keep the `top` rows with most bytes (column 2) of a time-ordered table,
- * still in time order, so that a long capture shows its busy moments. */
-static Table *
-busiest_first_cut(Table *t, guint top)
-{
-    if (!top || t->rows->len <= top)
-        return t;
-
-    GPtrArray *by_bytes = g_ptr_array_copy(t->rows, NULL, NULL);
-    GHashTable *keep = g_hash_table_new(NULL, NULL);
-    GPtrArray *kept = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-
-    g_ptr_array_set_free_func(by_bytes, NULL);     /* the copy took the rows' free function */
-    g_ptr_array_sort(by_bytes, compare_bytes_column_desc);
-    for (guint i = 0; i < top; i++)
-        g_hash_table_add(keep, g_ptr_array_index(by_bytes, i));
-    for (guint i = 0; i < t->rows->len; i++)
-        if (g_hash_table_contains(keep, g_ptr_array_index(t->rows, i)))
-            g_ptr_array_add(kept, g_ptr_array_ref(g_ptr_array_index(t->rows, i)));
-    g_ptr_array_unref(t->rows);
-    t->rows = kept;
-    g_ptr_array_unref(by_bytes);
-    g_hash_table_destroy(keep);
-    return t;
-}
-
-static guint64
-aggregated_hosts(const TrafanStats *stats)
-{
-    return g_hash_table_size(stats->aggregated);
-}
-
-static void
-text_section(GString *out, const char *title, Table *t, guint top)
-{
-    guint shown = top && top < t->total_rows ? top : t->total_rows;
-
-    g_string_append_printf(out, "\n%s (%u rows", title, t->total_rows);
-    if (shown < t->total_rows)
-        g_string_append_printf(out, ", top %u", shown);
-    g_string_append(out, "):\n");
-    if (t->total_rows)
-        table_text(t, out, top);
-    table_free(t);
-}
-
-GString *
-trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
-{
-    GString *out = g_string_new(RULE);
-    char *first = epoch_str(stats, stats->first_ns), *last = epoch_str(stats, stats->last_ns);
-    char *duration = seconds_str(stats->last_ns - stats->first_ns);
-    char *interval = interval_str(stats->config.interval_us);
-
-    g_string_append(out, "Traffic Analysis (trafan)\n");
-    g_string_append_printf(out, "Filter: %s\n", opts->filter && *opts->filter ? opts->filter : "<No Filter>");
-    g_string_append_printf(out, "Packets: %" G_GUINT64_FORMAT "  Bytes: %" G_GUINT64_FORMAT "\n",
-                           stats->packets, stats->bytes);
-    if (stats->seen_any)
-        g_string_append_printf(out, "First: %s  Last: %s (epoch s)  Duration: %s s\n", first, last, duration);
-    if (aggregated_hosts(stats))
-        g_string_append_printf(out, "Host limit max_hosts=%u reached: %s%" G_GUINT64_FORMAT
-                               " further hosts are counted as \"other IPv4\"/\"other IPv6\"\n",
-                               stats->config.max_hosts, stats->aggregated_overflow ? "more than " : "",
-                               aggregated_hosts(stats));
-
-    if (opts->flags && opts->flags->len) {
-        g_string_append_printf(out, "\nSuspicious hosts (%u):\n", opts->flags->len);
-        for (guint i = 0; i < opts->flags->len; i++) {
-            const TrafanFlag *f = g_ptr_array_index(opts->flags, i);
-            char buf[TRAFAN_ADDRSTRLEN];
-            g_string_append_printf(out, "  %-15s %-6s %-15s %s\n    filter: %s\n",
-                                   trafan_address_to_str(&f->host, buf), trafan_role_name(f->role),
-                                   f->rule, f->summary ? f->summary : "", f->filter ? f->filter : "");
-        }
-    } else {
-        g_string_append(out, "\nSuspicious hosts: none\n");
-    }
-
-    text_section(out, "Conversations, IPv4 and IPv6", conversations_table(stats, opts->top), opts->top);
-    text_section(out, "Hosts", hosts_table(stats, opts->top), opts->top);
-    text_section(out, "Protocols (highest layer)", protocols_table(stats, opts->top), opts->top);
-    char *title = g_strdup_printf("Bandwidth per %s s interval from the first packet, empty intervals omitted%s",
-                                  interval, opts->top ? ", busiest in time order" : "");
-    text_section(out, title, busiest_first_cut(bandwidth_table(stats), opts->top), opts->top);
-    g_free(title);
-    g_string_append(out, RULE);
-
-    g_free(first);
-    g_free(last);
-    g_free(duration);
-    g_free(interval);
-    return out;
-}
-
-/* ---- JSON ---------------------------------------------------------------- */
-
-static void
-json_u64(GString *out, const char *key, guint64 value, gboolean comma)
-{
-    g_string_append_printf(out, "\"%s\":%" G_GUINT64_FORMAT "%s", key, value, comma ? "," : "");
-}
-
-static void
-json_seconds(GString *out, const char *key, gint64 ns, gboolean comma)
-{
-    g_string_append_printf(out, "\"%s\":", key);
-    trafan_append_seconds(out, ns);
-    if (comma)
-        g_string_append_c(out, ',');
-}
-
-static void
-json_address(GString *out, const char *key, const TrafanAddress *address)
-{
-    char buf[TRAFAN_ADDRSTRLEN];
-
-    g_string_append_printf(out, "\"%s\":", key);
-    append_json_string(out, trafan_address_to_str(address, buf));
-    g_string_append_c(out, ',');
-}
-
-static void
-json_protocol_counts(GString *out, const GArray *counts, gboolean with_packets)
-{
-    g_string_append_c(out, '{');
-    for (guint i = 0; i < counts->len; i++) {
-        const TrafanProtocolCount *c = &g_array_index(counts, TrafanProtocolCount, i);
-        if (i)
-            g_string_append_c(out, ',');
-        append_json_string(out, c->protocol);
-        g_string_append_printf(out, ":%" G_GUINT64_FORMAT, with_packets ? c->packets : c->bytes);
-    }
-    g_string_append_c(out, '}');
-}
-
-static void
-json_flags(GString *out, const TrafanStats *stats, const GPtrArray *flags)
-{
-    g_string_append(out, "\"flags\":[");
-    for (guint i = 0; flags && i < flags->len; i++) {
-        const TrafanFlag *f = g_ptr_array_index(flags, i);
-        char *observed = number_str(f->observed), *threshold = number_str(f->threshold);
-
-        g_string_append(out, i ? ",\n  {" : "\n  {");
-        json_address(out, "host", &f->host);
-        g_string_append_printf(out, "\"role\":\"%s\",\"rule\":", trafan_role_name(f->role));
-        append_json_string(out, f->rule);
-        g_string_append_c(out, ',');
-        json_seconds(out, "start", f->start_ns - stats->ref_ns, TRUE);
-        json_seconds(out, "end", f->end_ns - stats->ref_ns, TRUE);
-        g_string_append_printf(out, "\"observed\":%s,\"threshold\":%s,", observed, threshold);
-        json_seconds(out, "window", f->window_ns, TRUE);
-        g_string_append_printf(out, "\"approximate\":%s,\"peers_total\":%" G_GUINT64_FORMAT ",\"peers\":[",
-                               f->approximate ? "true" : "false", f->peers_total);
-        for (guint p = 0; f->peers && p < f->peers->len; p++) {
-            const TrafanFlagPeer *peer = &g_array_index(f->peers, TrafanFlagPeer, p);
-            g_string_append(out, p ? ",{" : "{");
-            json_address(out, "address", &peer->address);
-            json_u64(out, "count", peer->count, FALSE);
-            g_string_append_c(out, '}');
-        }
-        g_string_append(out, "],\"filter\":");
-        append_json_string(out, f->filter ? f->filter : "");
-        g_string_append(out, ",\"summary\":");
-        append_json_string(out, f->summary ? f->summary : "");
-        g_string_append_c(out, '}');
-        g_free(observed);
-        g_free(threshold);
-    }
-    g_string_append(out, "]");
-}
-
-GString *
-trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
-{
-    /* trafan_format, as in graph.dot: readers refuse a version they do not know. */
-    GString *out = g_string_new("{\"trafan_format\":1,\"capture\":{");
-    GPtrArray *rows;
-
-    json_u64(out, "packets", stats->packets, TRUE);
-    json_u64(out, "bytes", stats->bytes, TRUE);
-    g_string_append(out, "\"first_time\":");
-    trafan_append_epoch(out, stats->epoch_base_s, stats->first_ns);
-    g_string_append(out, ",\"last_time\":");
-    trafan_append_epoch(out, stats->epoch_base_s, stats->last_ns);
-    g_string_append_c(out, ',');
-    json_seconds(out, "duration", stats->last_ns - stats->first_ns, TRUE);
-    json_u64(out, "hosts", g_hash_table_size(stats->hosts), TRUE);
-    json_u64(out, "conversations", g_hash_table_size(stats->conversations), TRUE);
-    json_u64(out, "max_hosts", stats->config.max_hosts, TRUE);
-    json_u64(out, "hosts_aggregated", aggregated_hosts(stats), TRUE);
-    g_string_append_printf(out, "\"hosts_aggregated_exact\":%s,\"filter\":",
-                           stats->aggregated_overflow ? "false" : "true");
-    append_json_string(out, opts->filter ? opts->filter : "");
-    g_string_append(out, "},\n\"conversations\":[");
-
-    rows = trafan_stats_sorted_conversations(stats);
-    for (guint i = 0; i < rows->len; i++) {
-        const TrafanConversation *c = g_ptr_array_index(rows, i);
-        g_string_append(out, i ? ",\n  {" : "\n  {");
-        json_address(out, "a", &c->a);
-        json_address(out, "b", &c->b);
-        json_u64(out, "a_to_b_packets", c->a_to_b_packets, TRUE);
-        json_u64(out, "a_to_b_bytes", c->a_to_b_bytes, TRUE);
-        json_u64(out, "b_to_a_packets", c->b_to_a_packets, TRUE);
-        json_u64(out, "b_to_a_bytes", c->b_to_a_bytes, TRUE);
-        json_u64(out, "packets", c->a_to_b_packets + c->b_to_a_packets, TRUE);
-        json_u64(out, "bytes", c->a_to_b_bytes + c->b_to_a_bytes, TRUE);
-        json_seconds(out, "start", c->first_ns - stats->ref_ns, TRUE);
-        json_seconds(out, "duration", c->last_ns - c->first_ns, TRUE);
-        g_string_append(out, "\"protocols\":");
-        json_protocol_counts(out, c->protocols, TRUE);
-        g_string_append_c(out, '}');
-    }
-    g_ptr_array_unref(rows);
-
-    g_string_append(out, "],\n\"hosts\":[");
-    rows = trafan_stats_sorted_hosts(stats);
-    for (guint i = 0; i < rows->len; i++) {
-        const TrafanHost *h = g_ptr_array_index(rows, i);
-        g_string_append(out, i ? ",\n  {" : "\n  {");
-        json_address(out, "address", &h->address);
-        json_u64(out, "tx_packets", h->tx_packets, TRUE);
-        json_u64(out, "tx_bytes", h->tx_bytes, TRUE);
-        json_u64(out, "rx_packets", h->rx_packets, TRUE);
-        json_u64(out, "rx_bytes", h->rx_bytes, TRUE);
-        json_u64(out, "peers", h->peers, TRUE);
-        json_u64(out, "dst_ports", host_dst_ports(h), TRUE);
-        json_seconds(out, "first_seen", h->first_ns - stats->ref_ns, TRUE);
-        json_seconds(out, "last_seen", h->last_ns - stats->ref_ns, h->aggregated);
-        if (h->aggregated)
-            json_u64(out, "aggregated", h->aggregated, FALSE);
-        g_string_append_c(out, '}');
-    }
-    g_ptr_array_unref(rows);
-
-    g_string_append(out, "],\n\"protocols\":[");
-    rows = trafan_stats_sorted_protocols(stats);
-    for (guint i = 0; i < rows->len; i++) {
-        const TrafanProtocolCount *p = g_ptr_array_index(rows, i);
-        g_string_append(out, i ? ",\n  {\"name\":" : "\n  {\"name\":");
-        append_json_string(out, p->protocol);
-        g_string_append_c(out, ',');
-        json_u64(out, "packets", p->packets, TRUE);
-        json_u64(out, "bytes", p->bytes, FALSE);
-        g_string_append_c(out, '}');
-    }
-    g_ptr_array_unref(rows);
-
-    char *interval = interval_str(stats->config.interval_us);
-    g_string_append_printf(out, "],\n\"bandwidth\":{\"interval\":%s,\"buckets\":[", interval);
-    g_free(interval);
-    for (guint i = 0; i < stats->buckets->len; i++) {
-        const TrafanBucket *b = &g_array_index(stats->buckets, TrafanBucket, i);
-        char *start = interval_str(b->index * stats->config.interval_us);
-        g_string_append_printf(out, "%s{\"start\":%s,", i ? ",\n  " : "\n  ", start);
-        json_u64(out, "packets", b->packets, TRUE);
-        json_u64(out, "bytes", b->bytes, TRUE);
-        g_string_append(out, "\"protocol_bytes\":");
-        json_protocol_counts(out, b->protocols, FALSE);
-        g_string_append_c(out, '}');
-        g_free(start);
-    }
-    g_string_append(out, "]},\n");
-    json_flags(out, stats, opts->flags);
-    g_string_append(out, "}\n");
-    return out;
-}
-
-/* ---- CSV ------------------------------------------------------------------- */
-
-static Table *
-csv_table(const TrafanStats *stats, const TrafanReportOptions *opts, guint which)
-{
-    switch (which) {
-    case 0: return conversations_table(stats, 0);
-    case 1: return hosts_table(stats, 0);
-    case 2: return protocols_table(stats, 0);
-    case 3: return bandwidth_table(stats);
-    default: return flags_table(stats, opts->flags);
-    }
-}
-
-#define N_TABLES 5
-
-/* All tables, each introduced by a "# name" line. */
-GString *
-trafan_report_csv(const TrafanStats *stats, const TrafanReportOptions *opts)
-{
-    GString *out = g_string_new(NULL);
-
-    for (guint i = 0; i < N_TABLES; i++) {
-        Table *t = csv_table(stats, opts, i);
-        g_string_append_printf(out, "%s# %s\n", i ? "\n" : "", t->name);
-        table_csv(t, out);
-        table_free(t);
-    }
-    return out;
-}
-
-/* ---- DOT --------------------------------------------------------------------- */
-
-static void
-dot_attr_u64(GString *out, const char *key, guint64 value)
-{
-    g_string_append_printf(out, ", %s=\"%" G_GUINT64_FORMAT "\"", key, value);
-}
-
-static void
-dot_attr_str(GString *out, const char *key, const char *value)
-{
-    g_string_append_printf(out, ", %s=", key);
-    append_dot_string(out, value);
-}
-
-static void
-dot_attr_seconds(GString *out, const char *key, gint64 ns)
-{
-    g_string_append_printf(out, ", %s=\"", key);
-    trafan_append_seconds(out, ns);
-    g_string_append_c(out, '"');
-}
-
-/* Rules and roles of the flags that name a host. */
-static void
-dot_host_flags(GString *out, const TrafanHost *h, const GPtrArray *flags)
-{
-    GString *rules = g_string_new(NULL);
-    gboolean source = FALSE;
-
-    for (guint i = 0; flags && i < flags->len; i++) {
-        const TrafanFlag *f = g_ptr_array_index(flags, i);
-        if (!trafan_address_equal(&f->host, &h->address))
-            continue;
-        if (!strstr(rules->str, f->rule))
-            g_string_append_printf(rules, "%s%s", rules->len ? "," : "", f->rule);
-        source |= f->role == TRAFAN_ROLE_SOURCE;
-    }
-    if (rules->len) {
-        dot_attr_str(out, "flag", "true");
-        dot_attr_str(out, "rule", rules->str);
-        dot_attr_str(out, "role", source ? "source" : "target");
-    }
-    g_string_free(rules, TRUE);
-}
-
-/* The rule of a flag that names this conversation (host and a listed peer). */
-static const char *
-dot_edge_flag(const TrafanConversation *c, const GPtrArray *flags)
-{
-    for (guint i = 0; flags && i < flags->len; i++) {
-        const TrafanFlag *f = g_ptr_array_index(flags, i);
-        const TrafanAddress *peer;
-
-        if (trafan_address_equal(&f->host, &c->a))
-            peer = &c->b;
-        else if (trafan_address_equal(&f->host, &c->b))
-            peer = &c->a;
-        else
-            continue;
-        for (guint p = 0; f->peers && p < f->peers->len; p++)
-            if (trafan_address_equal(&g_array_index(f->peers, TrafanFlagPeer, p).address, peer))
-                return f->rule;
-    }
-    return NULL;
 }
 
 /* Seconds without trailing zeros: "300", "0.5". */
@@ -874,99 +818,252 @@ static char *
 rules_fired(const GPtrArray *flags)
 {
     GString *s = g_string_new(NULL);
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     for (guint i = 0; flags && i < flags->len; i++) {
         const TrafanFlag *f = g_ptr_array_index(flags, i);
         char *threshold = number_str(f->threshold), *window = short_seconds_str(f->window_ns);
         char *item = f->window_ns ? g_strdup_printf("%s: threshold %s in %s s", f->rule, threshold, window)
                                   : g_strdup_printf("%s: threshold %s", f->rule, threshold);
-        if (!strstr(s->str, item))
+        if (g_hash_table_add(seen, item))
             g_string_append_printf(s, "%s%s", s->len ? "; " : "", item);
-        g_free(item);
         g_free(threshold);
         g_free(window);
     }
+    g_hash_table_destroy(seen);
     return g_string_free(s, FALSE);
+}
+
+static void
+context_init(Context *ctx, const TrafanStats *stats, const TrafanReportOptions *opts)
+{
+    ctx->stats = stats;
+    ctx->opts = opts;
+    ctx->host_flags = index_flags(opts->flags);
+    ctx->top_protocols = top_protocols(stats);
+    ctx->rules_fired = rules_fired(opts->flags);
+}
+
+static void
+context_clear(Context *ctx)
+{
+    g_hash_table_destroy(ctx->host_flags);
+    g_ptr_array_unref(ctx->top_protocols);
+    g_free((char *)ctx->rules_fired);
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static void
+text_section(GString *out, const char *title, Grid *g, guint top)
+{
+    guint shown = top && top < g->total_rows ? top : g->total_rows;
+
+    g_string_append_printf(out, "\n%s (%u rows", title, g->total_rows);
+    if (shown < g->total_rows)
+        g_string_append_printf(out, ", top %u", shown);
+    g_string_append(out, "):\n");
+    if (g->total_rows)
+        grid_text(g, out, top);
+    grid_free(g);
+}
+
+GString *
+trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
+{
+    GString *out = g_string_new(RULE);
+    Context ctx;
+    guint top = opts->top;
+    char *first = epoch_str(stats, trafan_stats_first_ns(stats)), *last = epoch_str(stats, trafan_stats_last_ns(stats));
+    char *duration = seconds_str(trafan_stats_last_ns(stats) - trafan_stats_first_ns(stats));
+    char *interval = interval_str(trafan_stats_config(stats)->interval_us);
+
+    context_init(&ctx, stats, opts);
+    g_string_append(out, "Traffic Analysis (trafan)\n");
+    g_string_append_printf(out, "Filter: %s\n", opts->filter && *opts->filter ? opts->filter : "<No Filter>");
+    g_string_append_printf(out, "Packets: %" G_GUINT64_FORMAT "  Bytes: %" G_GUINT64_FORMAT "\n",
+                           trafan_stats_packets(stats), trafan_stats_bytes(stats));
+    if (trafan_stats_seen_any(stats))
+        g_string_append_printf(out, "First: %s  Last: %s (epoch s)  Duration: %s s\n", first, last, duration);
+    if (trafan_stats_hosts_aggregated(stats))
+        g_string_append_printf(out, "Host limit max_hosts=%u reached: %s%u"
+                               " further hosts are counted as \"other IPv4\"/\"other IPv6\"\n",
+                               trafan_stats_config(stats)->max_hosts,
+                               trafan_stats_hosts_aggregated_exact(stats) ? "" : "more than ",
+                               trafan_stats_hosts_aggregated(stats));
+
+    if (opts->flags && opts->flags->len) {
+        g_string_append_printf(out, "\nSuspicious hosts (%u):\n", opts->flags->len);
+        for (guint i = 0; i < opts->flags->len; i++) {
+            const TrafanFlag *f = g_ptr_array_index(opts->flags, i);
+            char buf[TRAFAN_ADDRSTRLEN];
+            g_string_append_printf(out, "  %-15s %-6s %-15s %s\n    filter: %s\n",
+                                   trafan_address_to_str(&f->host, buf), trafan_role_name(f->role),
+                                   f->rule, f->summary ? f->summary : "", f->filter ? f->filter : "");
+        }
+    } else {
+        g_string_append(out, "\nSuspicious hosts: none\n");
+    }
+
+    text_section(out, "Conversations, IPv4 and IPv6", grid_build(TABLE_CONVERSATIONS, &ctx, top), top);
+    text_section(out, "Hosts", grid_build(TABLE_HOSTS, &ctx, top), top);
+    text_section(out, "Protocols (highest layer)", grid_build(TABLE_PROTOCOLS, &ctx, top), top);
+    char *title = g_strdup_printf("Bandwidth per %s s interval from the first packet, empty intervals omitted%s",
+                                  interval, top ? ", busiest in time order" : "");
+    text_section(out, title, busiest_first_cut(grid_build(TABLE_BANDWIDTH, &ctx, 0), top), top);
+    g_free(title);
+    g_string_append(out, RULE);
+
+    context_clear(&ctx);
+    g_free(first);
+    g_free(last);
+    g_free(duration);
+    g_free(interval);
+    return out;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/* "key":value,... for the columns that have a JSON key. */
+static void
+json_members(GString *out, const Column *columns, guint n, gconstpointer row, const Context *ctx)
+{
+    gboolean first = TRUE;
+
+    for (guint c = 0; c < n; c++) {
+        const Column *col = &columns[c];
+        if (!col->json)
+            continue;
+        Value v = col->get(row, ctx);
+        if (!value_absent(col, &v)) {
+            g_string_append_printf(out, "%s\"%s\":", first ? "" : ",", col->json);
+            append_json_value(out, col, &v, ctx);
+            first = FALSE;
+        }
+        g_free(v.owned);
+    }
+}
+
+static void
+json_array(GString *out, TableId id, const Context *ctx)
+{
+    GPtrArray *rows = table_rows(id, ctx);
+
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < rows->len; i++) {
+        g_string_append(out, i ? ",\n  {" : "\n  {");
+        json_members(out, tables[id].columns, tables[id].n_columns, g_ptr_array_index(rows, i), ctx);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+    g_ptr_array_unref(rows);
+}
+
+GString *
+trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
+{
+    /* trafan_format, as in graph.dot: readers refuse a version they do not know. */
+    GString *out = g_string_new("{\"trafan_format\":1,\"capture\":{");
+    Context ctx;
+    char *interval = interval_str(trafan_stats_config(stats)->interval_us);
+
+    context_init(&ctx, stats, opts);
+    json_members(out, capture_columns, G_N_ELEMENTS(capture_columns), stats, &ctx);
+    g_string_append(out, "},\n\"conversations\":");
+    json_array(out, TABLE_CONVERSATIONS, &ctx);
+    g_string_append(out, ",\n\"hosts\":");
+    json_array(out, TABLE_HOSTS, &ctx);
+    g_string_append(out, ",\n\"protocols\":");
+    json_array(out, TABLE_PROTOCOLS, &ctx);
+    g_string_append_printf(out, ",\n\"bandwidth\":{\"interval\":%s,\"buckets\":", interval);
+    json_array(out, TABLE_BANDWIDTH, &ctx);
+    g_string_append(out, "},\n\"flags\":");
+    json_array(out, TABLE_FLAGS, &ctx);
+    g_string_append(out, "}\n");
+    context_clear(&ctx);
+    g_free(interval);
+    return out;
+}
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+/* All tables, each introduced by a "# name" line. */
+GString *
+trafan_report_csv(const TrafanStats *stats, const TrafanReportOptions *opts)
+{
+    GString *out = g_string_new(NULL);
+    Context ctx;
+
+    context_init(&ctx, stats, opts);
+    for (TableId id = 0; id < N_TABLES; id++) {
+        Grid *g = grid_build(id, &ctx, 0);
+        g_string_append_printf(out, "%s# %s\n", id ? "\n" : "", tables[id].name);
+        grid_csv(g, out);
+        grid_free(g);
+    }
+    context_clear(&ctx);
+    return out;
+}
+
+/* ---- DOT --------------------------------------------------------------------- */
+
+/* key="value", ... for the columns that have a DOT attribute. */
+static void
+dot_attributes(GString *out, const Column *columns, guint n, gconstpointer row, const Context *ctx, gboolean first)
+{
+    for (guint c = 0; c < n; c++) {
+        const Column *col = &columns[c];
+        if (!col->dot)
+            continue;
+        Value v = col->get(row, ctx);
+        if (!value_absent(col, &v)) {
+            char *text = value_text(col, &v, ctx);
+            g_string_append_printf(out, "%s%s=", first ? "" : ", ", col->dot);
+            append_dot_string(out, text);
+            g_free(text);
+            first = FALSE;
+        }
+        g_free(v.owned);
+    }
 }
 
 GString *
 trafan_report_dot(const TrafanStats *stats, const TrafanReportOptions *opts)
 {
     GString *out = g_string_new("graph \"trafan\" {\n  graph [trafan_format=\"1\"");
-    char *interval = interval_str(stats->config.interval_us), *rules = rules_fired(opts->flags);
+    Context ctx;
     char buf[TRAFAN_ADDRSTRLEN];
     GPtrArray *rows;
 
-    dot_attr_u64(out, "packets", stats->packets);
-    dot_attr_u64(out, "bytes", stats->bytes);
-    g_string_append(out, ", first_time=\"");
-    trafan_append_epoch(out, stats->epoch_base_s, stats->first_ns);
-    g_string_append(out, "\", last_time=\"");
-    trafan_append_epoch(out, stats->epoch_base_s, stats->last_ns);
-    g_string_append_c(out, '"');
-    dot_attr_seconds(out, "duration", stats->last_ns - stats->first_ns);
-    dot_attr_u64(out, "hosts", g_hash_table_size(stats->hosts));
-    dot_attr_u64(out, "conversations", g_hash_table_size(stats->conversations));
-    dot_attr_u64(out, "hosts_aggregated", aggregated_hosts(stats));
-    dot_attr_str(out, "interval", interval);
-    dot_attr_str(out, "filter", opts->filter ? opts->filter : "");
-    dot_attr_str(out, "rules", rules);
+    context_init(&ctx, stats, opts);
+    dot_attributes(out, capture_columns, G_N_ELEMENTS(capture_columns), stats, &ctx, FALSE);
     g_string_append(out, "];\n");
-    g_free(interval);
-    g_free(rules);
 
-    rows = trafan_stats_sorted_hosts(stats);
+    rows = table_rows(TABLE_HOSTS, &ctx);
     for (guint i = 0; i < rows->len; i++) {
         const TrafanHost *h = g_ptr_array_index(rows, i);
-        gboolean v6 = h->address.family == 6 || h->address.family == TRAFAN_FAMILY_OTHER6;
-
         g_string_append(out, "  ");
         append_dot_string(out, trafan_address_to_str(&h->address, buf));
-        g_string_append_printf(out, " [family=\"%d\"", v6 ? 6 : 4);
-        dot_attr_u64(out, "tx_packets", h->tx_packets);
-        dot_attr_u64(out, "tx_bytes", h->tx_bytes);
-        dot_attr_u64(out, "rx_packets", h->rx_packets);
-        dot_attr_u64(out, "rx_bytes", h->rx_bytes);
-        dot_attr_u64(out, "packets", h->tx_packets + h->rx_packets);
-        dot_attr_u64(out, "bytes", h->tx_bytes + h->rx_bytes);
-        dot_attr_u64(out, "peers", h->peers);
-        dot_attr_u64(out, "dst_ports", host_dst_ports(h));
-        dot_attr_seconds(out, "first", h->first_ns - stats->ref_ns);
-        dot_attr_seconds(out, "last", h->last_ns - stats->ref_ns);
-        if (h->aggregated)
-            dot_attr_u64(out, "aggregated", h->aggregated);
-        dot_host_flags(out, h, opts->flags);
+        g_string_append(out, " [");
+        dot_attributes(out, host_columns, G_N_ELEMENTS(host_columns), h, &ctx, TRUE);
         g_string_append(out, "];\n");
     }
     g_ptr_array_unref(rows);
 
-    rows = trafan_stats_sorted_conversations(stats);
+    rows = table_rows(TABLE_CONVERSATIONS, &ctx);
     for (guint i = 0; i < rows->len; i++) {
         const TrafanConversation *c = g_ptr_array_index(rows, i);
-        char *protocols = protocol_list_str(c->protocols);
-        const char *flag = dot_edge_flag(c, opts->flags);
-
         g_string_append(out, "  ");
         append_dot_string(out, trafan_address_to_str(&c->a, buf));
         g_string_append(out, " -- ");
         append_dot_string(out, trafan_address_to_str(&c->b, buf));
-        g_string_append_printf(out, " [a_to_b_packets=\"%" G_GUINT64_FORMAT "\"", c->a_to_b_packets);
-        dot_attr_u64(out, "a_to_b_bytes", c->a_to_b_bytes);
-        dot_attr_u64(out, "b_to_a_packets", c->b_to_a_packets);
-        dot_attr_u64(out, "b_to_a_bytes", c->b_to_a_bytes);
-        dot_attr_u64(out, "packets", c->a_to_b_packets + c->b_to_a_packets);
-        dot_attr_u64(out, "bytes", c->a_to_b_bytes + c->b_to_a_bytes);
-        dot_attr_str(out, "protocol", main_protocol(c->protocols));
-        dot_attr_str(out, "protocols", protocols);
-        dot_attr_seconds(out, "start", c->first_ns - stats->ref_ns);
-        dot_attr_seconds(out, "duration", c->last_ns - c->first_ns);
-        if (flag)
-            dot_attr_str(out, "flag", flag);
+        g_string_append(out, " [");
+        dot_attributes(out, conversation_columns, G_N_ELEMENTS(conversation_columns), c, &ctx, TRUE);
         g_string_append(out, "];\n");
-        g_free(protocols);
     }
     g_ptr_array_unref(rows);
     g_string_append(out, "}\n");
+    context_clear(&ctx);
     return out;
 }
 
@@ -1090,24 +1187,27 @@ gboolean
 trafan_report_write_dir(const TrafanStats *stats, const TrafanReportOptions *opts,
                         const char *dir, GError **error)
 {
+    Context ctx;
+    gboolean ok = TRUE;
+
     if (g_mkdir_with_parents(dir, 0777) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                     "cannot create directory %s: %s", dir, g_strerror(errno));
         return FALSE;
     }
-    for (guint i = 0; i < N_TABLES; i++) {
-        Table *t = csv_table(stats, opts, i);
+    context_init(&ctx, stats, opts);
+    for (TableId id = 0; ok && id < N_TABLES; id++) {
+        Grid *g = grid_build(id, &ctx, 0);
         GString *csv = g_string_new(NULL);
-        char *name = g_strdup_printf("%s.csv", t->name);
-        gboolean ok;
+        char *name = g_strdup_printf("%s.csv", tables[id].name);
 
-        table_csv(t, csv);
-        table_free(t);
+        grid_csv(g, csv);
+        grid_free(g);
         ok = write_file(dir, name, csv, error);
         g_free(name);
-        if (!ok)
-            return FALSE;
     }
-    return write_file(dir, "report.json", trafan_report_json(stats, opts), error)
+    context_clear(&ctx);
+    return ok
+        && write_file(dir, "report.json", trafan_report_json(stats, opts), error)
         && write_file(dir, "graph.dot", trafan_report_dot(stats, opts), error);
 }

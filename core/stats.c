@@ -12,6 +12,28 @@
 
 #include "stats.h"
 
+struct TrafanStats {
+    TrafanConfig config;
+
+    guint64 packets, bytes;
+    gint64  first_ns, last_ns;  /* earliest and latest absolute time */
+    gint64  ref_ns;             /* Wireshark's time reference (first frame) */
+    gint64  epoch_base_s;       /* absolute times count from here (packet.h) */
+    gboolean seen_any;
+
+    GHashTable *conversations;  /* unordered address pair -> conversation */
+    GHashTable *hosts;          /* TrafanAddress -> TrafanHost */
+    guint       kept_hosts;     /* real (not pseudo) hosts in `hosts` */
+    guint64     hosts_created;
+    GHashTable *protocols;      /* interned name -> TrafanProtocolCount */
+    TrafanProtocolCount *last_protocol;     /* the entry of the previous frame */
+    GHashTable *aggregated;     /* hosts folded past max_hosts (at most max_hosts kept) */
+    gboolean    aggregated_overflow;    /* ... and there were more than that */
+
+    GArray *buckets;            /* TrafanBucket, ascending index, non-empty */
+    gint64  io_index;           /* -z io,stat's current interval: see stats.c */
+};
+
 typedef struct {
     TrafanAddress lo, hi;       /* the pair, ordered, so both directions meet */
 } ConvKey;
@@ -591,6 +613,29 @@ trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFu
         func(&((ConvEntry *)value)->conv, user_data);
 }
 
+static void
+foreach_value(GHashTable *table, GFunc func, gpointer user_data)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        func(value, user_data);
+}
+
+void
+trafan_stats_foreach_host(const TrafanStats *stats, TrafanHostFunc func, gpointer user_data)
+{
+    foreach_value(stats->hosts, (GFunc)func, user_data);
+}
+
+void
+trafan_stats_foreach_protocol(const TrafanStats *stats, TrafanProtocolFunc func, gpointer user_data)
+{
+    foreach_value(stats->protocols, (GFunc)func, user_data);
+}
+
 GPtrArray *
 trafan_stats_sorted_hosts(const TrafanStats *stats)
 {
@@ -601,4 +646,331 @@ GPtrArray *
 trafan_stats_sorted_protocols(const TrafanStats *stats)
 {
     return values_sorted(stats->protocols, compare_protocols);
+}
+
+/* ---- accessors ----------------------------------------------------------- */
+
+guint64 trafan_stats_packets(const TrafanStats *stats) { return stats->packets; }
+guint64 trafan_stats_bytes(const TrafanStats *stats) { return stats->bytes; }
+gboolean trafan_stats_seen_any(const TrafanStats *stats) { return stats->seen_any; }
+gint64 trafan_stats_first_ns(const TrafanStats *stats) { return stats->first_ns; }
+gint64 trafan_stats_last_ns(const TrafanStats *stats) { return stats->last_ns; }
+gint64 trafan_stats_ref_ns(const TrafanStats *stats) { return stats->ref_ns; }
+gint64 trafan_stats_epoch_base_s(const TrafanStats *stats) { return stats->epoch_base_s; }
+const TrafanConfig *trafan_stats_config(const TrafanStats *stats) { return &stats->config; }
+guint trafan_stats_n_hosts(const TrafanStats *stats) { return g_hash_table_size(stats->hosts); }
+guint trafan_stats_n_conversations(const TrafanStats *stats) { return g_hash_table_size(stats->conversations); }
+guint trafan_stats_n_protocols(const TrafanStats *stats) { return g_hash_table_size(stats->protocols); }
+guint trafan_stats_hosts_aggregated(const TrafanStats *stats) { return g_hash_table_size(stats->aggregated); }
+gboolean trafan_stats_hosts_aggregated_exact(const TrafanStats *stats) { return !stats->aggregated_overflow; }
+const GArray *trafan_stats_buckets(const TrafanStats *stats) { return stats->buckets; }
+
+const TrafanHost *
+trafan_stats_host(const TrafanStats *stats, const TrafanAddress *address)
+{
+    return g_hash_table_lookup(stats->hosts, address);
+}
+
+const TrafanHost *
+trafan_stats_top_talker(const TrafanStats *stats)
+{
+    const TrafanHost *top = NULL;
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, stats->hosts);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const TrafanHost *h = value;
+        if (!top || h->tx_bytes > top->tx_bytes)
+            top = h;
+    }
+    return top;
+}
+
+guint64
+trafan_conversation_packets(const TrafanConversation *conv)
+{
+    return conv->a_to_b_packets + conv->b_to_a_packets;
+}
+
+guint64
+trafan_conversation_bytes(const TrafanConversation *conv)
+{
+    return conv->a_to_b_bytes + conv->b_to_a_bytes;
+}
+
+guint
+trafan_host_dst_ports(const TrafanHost *host)
+{
+    return host->dst_ports ? g_hash_table_size(host->dst_ports) : 0;
+}
+
+/* ---- saving and loading the state ---------------------------------------- */
+
+static GVariant *
+address_variant(const TrafanAddress *address)
+{
+    return g_variant_new("(y@ay)", address->family,
+                         g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, address->bytes, sizeof address->bytes, 1));
+}
+
+static gboolean
+address_from_variant(GVariant *v, TrafanAddress *address)
+{
+    GVariant *bytes;
+    gsize n;
+
+    memset(address, 0, sizeof *address);
+    g_variant_get(v, "(y@ay)", &address->family, &bytes);
+    const guint8 *data = g_variant_get_fixed_array(bytes, &n, 1);
+    gboolean ok = n == sizeof address->bytes
+               && (address->family == 4 || address->family == 6 || is_pseudo_host(address));
+    if (ok)
+        memcpy(address->bytes, data, n);
+    g_variant_unref(bytes);
+    return ok;
+}
+
+static GVariant *
+protocol_counts_variant(const TrafanProtocolCount *const *counts, guint n)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a(stt)"));
+    for (guint i = 0; i < n; i++)
+        g_variant_builder_add(&b, "(stt)", counts[i]->protocol, counts[i]->packets, counts[i]->bytes);
+    return g_variant_builder_end(&b);
+}
+
+static GVariant *
+protocol_array_variant(const GArray *counts)
+{
+    const TrafanProtocolCount **items = g_newa(const TrafanProtocolCount *, counts->len + 1);
+
+    for (guint i = 0; i < counts->len; i++)
+        items[i] = &g_array_index(counts, TrafanProtocolCount, i);
+    return protocol_counts_variant(items, counts->len);
+}
+
+static GArray *
+protocol_array_from_variant(GVariant *v)
+{
+    GArray *counts = g_array_new(FALSE, FALSE, sizeof(TrafanProtocolCount));
+    GVariantIter it;
+    const char *name;
+    guint64 packets, bytes;
+
+    g_variant_iter_init(&it, v);
+    while (g_variant_iter_next(&it, "(&stt)", &name, &packets, &bytes))
+        protocol_array_add(counts, g_intern_string(name), packets, bytes);
+    return counts;
+}
+
+GVariant *
+trafan_stats_save(const TrafanStats *stats)
+{
+    GVariantBuilder hosts, aggregated, convs, buckets;
+    GHashTableIter it;
+    gpointer value;
+
+    GPtrArray *protocols = values_sorted(stats->protocols, compare_protocols);
+    GVariant *protocols_v = protocol_counts_variant((const TrafanProtocolCount *const *)protocols->pdata, protocols->len);
+    g_ptr_array_unref(protocols);
+
+    g_variant_builder_init(&hosts, G_VARIANT_TYPE("a((yay)ttttxxtau)"));
+    GPtrArray *by_order = values_sorted(stats->hosts, compare_creation);
+    for (guint i = 0; i < by_order->len; i++) {
+        const TrafanHost *h = g_ptr_array_index(by_order, i);
+        GVariantBuilder ports;
+
+        g_variant_builder_init(&ports, G_VARIANT_TYPE("au"));
+        if (h->dst_ports) {
+            GHashTableIter pit;
+            gpointer port;
+            g_hash_table_iter_init(&pit, h->dst_ports);
+            while (g_hash_table_iter_next(&pit, &port, NULL))
+                g_variant_builder_add(&ports, "u", GPOINTER_TO_UINT(port));
+        }
+        g_variant_builder_add(&hosts, "(@(yay)ttttxxtau)", address_variant(&h->address), h->tx_packets, h->tx_bytes,
+                              h->rx_packets, h->rx_bytes, h->first_ns, h->last_ns, h->order, &ports);
+    }
+    g_ptr_array_unref(by_order);
+
+    g_variant_builder_init(&aggregated, G_VARIANT_TYPE("a(yay)"));
+    g_hash_table_iter_init(&it, stats->aggregated);
+    while (g_hash_table_iter_next(&it, &value, NULL))
+        g_variant_builder_add_value(&aggregated, address_variant(value));
+
+    g_variant_builder_init(&convs, G_VARIANT_TYPE("a((yay)(yay)ttttxxa(stt))"));
+    g_hash_table_iter_init(&it, stats->conversations);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const TrafanConversation *c = &((ConvEntry *)value)->conv;
+        g_variant_builder_add(&convs, "(@(yay)@(yay)ttttxx@a(stt))", address_variant(&c->a), address_variant(&c->b),
+                              c->a_to_b_packets, c->a_to_b_bytes, c->b_to_a_packets, c->b_to_a_bytes,
+                              c->first_ns, c->last_ns, protocol_array_variant(c->protocols));
+    }
+
+    g_variant_builder_init(&buckets, G_VARIANT_TYPE("a(xtta(stt))"));
+    for (guint i = 0; i < stats->buckets->len; i++) {
+        const TrafanBucket *bk = &g_array_index(stats->buckets, TrafanBucket, i);
+        g_variant_builder_add(&buckets, "(xtt@a(stt))", bk->index, bk->packets, bk->bytes,
+                              protocol_array_variant(bk->protocols));
+    }
+
+    return g_variant_new("((xu)ttbxxxxxut@a(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))",
+                         stats->config.interval_us, stats->config.max_hosts,
+                         stats->packets, stats->bytes, stats->seen_any, stats->first_ns, stats->last_ns,
+                         stats->ref_ns, stats->epoch_base_s, stats->io_index, stats->kept_hosts, stats->hosts_created,
+                         protocols_v, &hosts, &aggregated, stats->aggregated_overflow, &convs, &buckets);
+}
+
+static gboolean
+corrupt(GError **error, const char *what)
+{
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "inconsistent statistics: %s", what);
+    return FALSE;
+}
+
+static gboolean
+load_hosts(TrafanStats *stats, GVariant *v, GError **error)
+{
+    GVariantIter it;
+    GVariant *address_v, *ports_v;
+    TrafanHost h;
+
+    g_variant_iter_init(&it, v);
+    while (g_variant_iter_next(&it, "(@(yay)ttttxxt@au)", &address_v, &h.tx_packets, &h.tx_bytes,
+                               &h.rx_packets, &h.rx_bytes, &h.first_ns, &h.last_ns, &h.order, &ports_v)) {
+        gboolean ok = address_from_variant(address_v, &h.address)
+                   && !g_hash_table_contains(stats->hosts, &h.address);
+        gsize n;
+        const guint32 *ports = g_variant_get_fixed_array(ports_v, &n, sizeof(guint32));
+
+        if (ok) {
+            TrafanHost *host = g_memdup2(&h, sizeof h);
+            host->peers = host->aggregated = 0;
+            host->dst_ports = n ? g_hash_table_new(g_direct_hash, g_direct_equal) : NULL;
+            for (gsize i = 0; i < n; i++)
+                g_hash_table_add(host->dst_ports, GUINT_TO_POINTER(ports[i]));
+            g_hash_table_insert(stats->hosts, &host->address, host);
+        }
+        g_variant_unref(address_v);
+        g_variant_unref(ports_v);
+        if (!ok)
+            return corrupt(error, "a host is invalid or listed twice");
+    }
+    return TRUE;
+}
+
+static gboolean
+load_conversations(TrafanStats *stats, GVariant *v, GError **error)
+{
+    GVariantIter it;
+    GVariant *a_v, *b_v, *protocols_v;
+    TrafanConversation c;
+
+    g_variant_iter_init(&it, v);
+    while (g_variant_iter_next(&it, "(@(yay)@(yay)ttttxx@a(stt))", &a_v, &b_v, &c.a_to_b_packets, &c.a_to_b_bytes,
+                               &c.b_to_a_packets, &c.b_to_a_bytes, &c.first_ns, &c.last_ns, &protocols_v)) {
+        gboolean ok = address_from_variant(a_v, &c.a) && address_from_variant(b_v, &c.b);
+        ConvEntry *entry = g_new0(ConvEntry, 1);
+
+        conv_key_init(&entry->key, &c.a, &c.b);
+        entry->conv = c;
+        entry->host_a = g_hash_table_lookup(stats->hosts, &c.a);
+        entry->host_b = g_hash_table_lookup(stats->hosts, &c.b);
+        entry->conv.protocols = protocol_array_from_variant(protocols_v);
+        ok = ok && entry->host_a && entry->host_b && !g_hash_table_contains(stats->conversations, &entry->key);
+        if (ok)
+            g_hash_table_insert(stats->conversations, &entry->key, entry);
+        else
+            conv_entry_free(entry);
+        g_variant_unref(a_v);
+        g_variant_unref(b_v);
+        g_variant_unref(protocols_v);
+        if (!ok)
+            return corrupt(error, "a conversation is invalid, listed twice or between unknown hosts");
+    }
+    return TRUE;
+}
+
+static gboolean
+load_buckets(TrafanStats *stats, GVariant *v, GError **error)
+{
+    GVariantIter it;
+    GVariant *protocols_v;
+    TrafanBucket bucket;
+
+    g_variant_iter_init(&it, v);
+    while (g_variant_iter_next(&it, "(xtt@a(stt))", &bucket.index, &bucket.packets, &bucket.bytes, &protocols_v)) {
+        gboolean ok = bucket.index >= 0 && bucket.index <= stats->io_index
+                   && (stats->buckets->len == 0
+                       || g_array_index(stats->buckets, TrafanBucket, stats->buckets->len - 1).index < bucket.index);
+        if (ok) {
+            bucket.protocols = protocol_array_from_variant(protocols_v);
+            g_array_append_val(stats->buckets, bucket);
+        }
+        g_variant_unref(protocols_v);
+        if (!ok)
+            return corrupt(error, "bandwidth intervals out of order");
+    }
+    return TRUE;
+}
+
+TrafanStats *
+trafan_stats_load(GVariant *state, GError **error)
+{
+    TrafanConfig config;
+    TrafanStats *stats;
+    GVariant *protocols, *hosts, *aggregated, *convs, *buckets;
+    gboolean ok;
+
+    if (!g_variant_is_of_type(state, G_VARIANT_TYPE(TRAFAN_STATS_VARIANT_TYPE))) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "statistics of type %s, expected %s",
+                    g_variant_get_type_string(state), TRAFAN_STATS_VARIANT_TYPE);
+        return NULL;
+    }
+    g_variant_get_child(state, 0, "(xu)", &config.interval_us, &config.max_hosts);
+    if (config.interval_us <= 0 || config.max_hosts == 0) {
+        corrupt(error, "interval or max_hosts out of range");
+        return NULL;
+    }
+    stats = trafan_stats_new(&config);
+    g_variant_get(state, "((xu)ttbxxxxxut@a(stt)@a((yay)ttttxxtau)@a(yay)b@a((yay)(yay)ttttxxa(stt))@a(xtta(stt)))",
+                  NULL, NULL, &stats->packets, &stats->bytes, &stats->seen_any, &stats->first_ns, &stats->last_ns,
+                  &stats->ref_ns, &stats->epoch_base_s, &stats->io_index, &stats->kept_hosts, &stats->hosts_created,
+                  &protocols, &hosts, &aggregated, &stats->aggregated_overflow, &convs, &buckets);
+
+    GVariantIter it;
+    const char *name;
+    guint64 packets, bytes;
+    g_variant_iter_init(&it, protocols);
+    while (g_variant_iter_next(&it, "(&stt)", &name, &packets, &bytes))
+        protocol_table_add(stats->protocols, g_intern_string(name), packets, bytes);
+
+    GVariant *address_v;
+    ok = TRUE;
+    g_variant_iter_init(&it, aggregated);
+    while (ok && g_variant_iter_next(&it, "@(yay)", &address_v)) {
+        TrafanAddress address;
+        ok = address_from_variant(address_v, &address) && !is_pseudo_host(&address);
+        if (ok)
+            g_hash_table_add(stats->aggregated, g_memdup2(&address, sizeof address));
+        g_variant_unref(address_v);
+    }
+    if (!ok)
+        corrupt(error, "an aggregated host is invalid");
+
+    ok = ok && load_hosts(stats, hosts, error) && load_conversations(stats, convs, error)
+            && load_buckets(stats, buckets, error);
+    if (ok && stats->hosts_created < g_hash_table_size(stats->hosts))
+        ok = corrupt(error, "more hosts than were ever created");
+    g_variant_unref(protocols);
+    g_variant_unref(hosts);
+    g_variant_unref(aggregated);
+    g_variant_unref(convs);
+    g_variant_unref(buckets);
+    if (!ok)
+        g_clear_pointer(&stats, trafan_stats_free);
+    return stats;
 }

@@ -59,27 +59,8 @@ typedef struct {
     GArray *protocols;          /* TrafanProtocolCount (bytes, packets) */
 } TrafanBucket;
 
-typedef struct {
-    TrafanConfig config;
-
-    guint64 packets, bytes;
-    gint64  first_ns, last_ns;  /* earliest and latest absolute time */
-    gint64  ref_ns;             /* Wireshark's time reference (first frame) */
-    gint64  epoch_base_s;       /* absolute times count from here (packet.h) */
-    gboolean seen_any;
-
-    GHashTable *conversations;  /* unordered address pair -> conversation */
-    GHashTable *hosts;          /* TrafanAddress -> TrafanHost */
-    guint       kept_hosts;     /* real (not pseudo) hosts in `hosts` */
-    guint64     hosts_created;
-    GHashTable *protocols;      /* interned name -> TrafanProtocolCount */
-    TrafanProtocolCount *last_protocol;     /* the entry of the previous frame */
-    GHashTable *aggregated;     /* hosts folded past max_hosts (at most max_hosts kept) */
-    gboolean    aggregated_overflow;    /* ... and there were more than that */
-
-    GArray *buckets;            /* TrafanBucket, ascending index, non-empty */
-    gint64  io_index;           /* -z io,stat's current interval: see stats.c */
-} TrafanStats;
+/* The accumulators; read them through the functions below. */
+typedef struct TrafanStats TrafanStats;
 
 void         trafan_config_init(TrafanConfig *config);
 TrafanStats *trafan_stats_new(const TrafanConfig *config);
@@ -92,8 +73,43 @@ void trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt);
  * Both must use the same interval and time reference. */
 gboolean trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error);
 
+/* The whole state as a GVariant of type TRAFAN_STATS_VARIANT_TYPE (floating),
+ * and back.  Loading checks what could make the state inconsistent
+ * (duplicates, unknown hosts, intervals out of order) and refuses it. */
+#define TRAFAN_STATS_VARIANT_TYPE \
+    "((xu)ttbxxxxxuta(stt)a((yay)ttttxxtau)a(yay)ba((yay)(yay)ttttxxa(stt))a(xtta(stt)))"
+GVariant    *trafan_stats_save(const TrafanStats *stats);
+TrafanStats *trafan_stats_load(GVariant *state, GError **error);
+
 /* Derive what is not kept as state (host peers).  Call before reporting. */
 void trafan_stats_finish(TrafanStats *stats);
+
+/* ---- reading the state: reports, the GUI tree, the live status line ---- */
+
+guint64             trafan_stats_packets(const TrafanStats *stats);
+guint64             trafan_stats_bytes(const TrafanStats *stats);
+gboolean            trafan_stats_seen_any(const TrafanStats *stats);     /* a frame counted */
+gint64              trafan_stats_first_ns(const TrafanStats *stats);     /* earliest, absolute */
+gint64              trafan_stats_last_ns(const TrafanStats *stats);      /* latest, absolute */
+gint64              trafan_stats_ref_ns(const TrafanStats *stats);       /* relative times count from it */
+gint64              trafan_stats_epoch_base_s(const TrafanStats *stats); /* absolute times count from it */
+const TrafanConfig *trafan_stats_config(const TrafanStats *stats);
+guint               trafan_stats_n_hosts(const TrafanStats *stats);      /* pseudo-hosts included */
+guint               trafan_stats_n_conversations(const TrafanStats *stats);
+guint               trafan_stats_n_protocols(const TrafanStats *stats);
+/* Hosts folded past max_hosts, and whether that count is exact. */
+guint               trafan_stats_hosts_aggregated(const TrafanStats *stats);
+gboolean            trafan_stats_hosts_aggregated_exact(const TrafanStats *stats);
+/* TrafanBucket, ascending start, empty intervals omitted. */
+const GArray       *trafan_stats_buckets(const TrafanStats *stats);
+/* An address's own row (NULL if unseen or folded). */
+const TrafanHost   *trafan_stats_host(const TrafanStats *stats, const TrafanAddress *address);
+/* The host that sent most bytes so far (NULL before the first IP packet). */
+const TrafanHost   *trafan_stats_top_talker(const TrafanStats *stats);
+
+guint64 trafan_conversation_packets(const TrafanConversation *conv);
+guint64 trafan_conversation_bytes(const TrafanConversation *conv);
+guint   trafan_host_dst_ports(const TrafanHost *host);  /* distinct (protocol, port) it sent to */
 
 /* Sorted views for reports: biggest first (bytes, then packets, then address). */
 GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats);
@@ -104,6 +120,10 @@ GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats);
  * without sorting them all. */
 typedef void (*TrafanConversationFunc)(const TrafanConversation *conv, gpointer user_data);
 void trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data);
+typedef void (*TrafanHostFunc)(const TrafanHost *host, gpointer user_data);
+void trafan_stats_foreach_host(const TrafanStats *stats, TrafanHostFunc func, gpointer user_data);
+typedef void (*TrafanProtocolFunc)(const TrafanProtocolCount *protocol, gpointer user_data);
+void trafan_stats_foreach_protocol(const TrafanStats *stats, TrafanProtocolFunc func, gpointer user_data);
 
 G_END_DECLS
 

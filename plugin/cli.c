@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <wireshark.h>
+#include <epan/epan.h>
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
 
@@ -24,6 +25,7 @@
 #include "detect.h"
 #include "options.h"
 #include "report.h"
+#include "state.h"
 #include "stats.h"
 #include "tap.h"
 #include "trafan-plugin.h"
@@ -39,6 +41,8 @@ typedef struct {
     gboolean         live;          /* packets arrive as they happen */
     gint64           next_status_ns;
     guint64          status_bytes;  /* bytes since the last status line */
+    gboolean         seen_frame;
+    gint64           first_frame_ns;    /* orders state files */
     GPtrArray       *flags_so_far;  /* for live out= snapshots; the detector's */
 } CliRun;
 
@@ -59,33 +63,16 @@ print_new_flags(CliRun *run)
         fflush(stderr);
 }
 
-/* The busiest sender of the capture so far, for the status line. */
-static const TrafanHost *
-top_talker(const TrafanStats *stats)
-{
-    const TrafanHost *top = NULL;
-    GHashTableIter it;
-    gpointer value;
-
-    g_hash_table_iter_init(&it, stats->hosts);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        const TrafanHost *h = value;
-        if (!top || h->tx_bytes > top->tx_bytes)
-            top = h;
-    }
-    return top;
-}
-
 static void
 print_status(CliRun *run, gint64 now_ns)
 {
-    const TrafanHost *top = top_talker(run->stats);
+    const TrafanHost *top = trafan_stats_top_talker(run->stats);
     char host[TRAFAN_ADDRSTRLEN] = "-";
 
     if (top)
         trafan_address_to_str(&top->address, host);
     fprintf(stderr, "trafan: t=%" G_GINT64_FORMAT " s packets=%" G_GUINT64_FORMAT " bytes/s=%" G_GUINT64_FORMAT
-            " top=%s open_flags=%u\n", (now_ns - run->stats->ref_ns) / NS_PER_S, run->stats->packets,
+            " top=%s open_flags=%u\n", (now_ns - trafan_stats_ref_ns(run->stats)) / NS_PER_S, trafan_stats_packets(run->stats),
             run->status_bytes / run->opts.live_seconds, host, trafan_detector_open_flags(run->detector));
     fflush(stderr);
     run->status_bytes = 0;
@@ -100,6 +87,7 @@ start_accumulators(CliRun *run)
     run->next_poll_ns = G_MININT64;
     run->next_status_ns = 0;
     run->status_bytes = 0;
+    run->seen_frame = FALSE;
 }
 
 static void
@@ -141,6 +129,10 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
 
     if (!run->stats)
         start_accumulators(run);
+    if (!run->seen_frame) {
+        run->seen_frame = TRUE;
+        run->first_frame_ns = pkt->abs_ns;
+    }
     trafan_stats_add(run->stats, pkt);
     trafan_detector_add(run->detector, pkt);
     run->status_bytes += pkt->frame_len;
@@ -186,6 +178,16 @@ cli_draw(gpointer data)
 
     if (!run->stats)
         start_accumulators(run);
+    /* The state is saved before finish() closes the detector's windows. */
+    if (run->opts.state_file) {
+        GVariant *state = trafan_state_build(&run->opts, epan_get_version(), run->seen_frame, run->first_frame_ns,
+                                             run->stats, run->detector);
+        if (!trafan_state_write(run->opts.state_file, state, &error)) {
+            fprintf(stderr, "tshark: trafan: %s\n", error->message);
+            g_error_free(error);
+            exit(2);
+        }
+    }
     const GPtrArray *flags = trafan_detector_finish(run->detector);
     print_new_flags(run);
     trafan_stats_finish(run->stats);
@@ -259,8 +261,11 @@ cli_init(const char *arg, void *userdata _U_)
         trafan_fail("invalid -z " CLI_PREFIX " argument", error->message);
     start_accumulators(run);
 
-    if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
+    TrafanTap *tap = trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure);
+    if (!tap)
         trafan_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
+    if (run->opts.has_time_ref)
+        trafan_tap_set_time_ref(tap, run->opts.time_ref_ns);
     TRAFAN_STAT_INIT_RETURN(true);
 }
 

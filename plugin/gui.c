@@ -228,20 +228,21 @@ ranking_add(gconstpointer row, gpointer data)
 }
 
 static void
-ranking_add_values(Ranking *r, GHashTable *table)
-{
-    GHashTableIter it;
-    gpointer row;
-
-    g_hash_table_iter_init(&it, table);
-    while (g_hash_table_iter_next(&it, NULL, &row))
-        ranking_add(row, r);
-}
-
-static void
 ranking_add_conversation(const TrafanConversation *conv, gpointer r)
 {
     ranking_add(conv, r);
+}
+
+static void
+ranking_add_host(const TrafanHost *host, gpointer r)
+{
+    ranking_add(host, r);
+}
+
+static void
+ranking_add_protocol(const TrafanProtocolCount *protocol, gpointer r)
+{
+    ranking_add(protocol, r);
 }
 
 /* The rows kept, best first. */
@@ -365,10 +366,10 @@ gui_tap_draw(gpointer data)
     Ranking protocols = { &protocol_rows, run->rows, g_ptr_array_new(), 0 };
     Ranking hosts = { &host_rows, run->rows, g_ptr_array_new(), 0 };
     Ranking conversations = { &conversation_rows, run->rows, g_ptr_array_new(), 0 };
-    ranking_add_values(&protocols, run->stats->protocols);
-    ranking_add_values(&hosts, run->stats->hosts);
+    trafan_stats_foreach_protocol(run->stats, ranking_add_protocol, &protocols);
+    trafan_stats_foreach_host(run->stats, ranking_add_host, &hosts);
     trafan_stats_foreach_conversation(run->stats, ranking_add_conversation, &conversations);
-    draw_branch(run, &run->protocols, &protocols, run->stats->packets);
+    draw_branch(run, &run->protocols, &protocols, trafan_stats_packets(run->stats));
     draw_branch(run, &run->hosts, &hosts, run->ip_layers);
     draw_branch(run, &run->conversations, &conversations, run->ip_layers);
 }

@@ -45,6 +45,8 @@ struct TrafanTap {
     const char        *last_name;
     int                proto_icmp;
     int                proto_icmpv6;
+    gboolean           has_time_ref;
+    gint64             time_ref_ns;
     gboolean           have_base;       /* epoch_base_s chosen (first frame) */
     gint64             epoch_base_s;
     gboolean           warned_layers;
@@ -224,14 +226,19 @@ set_time(TrafanTap *tap, TrafanPacket *pkt, const nstime_t *abs, const nstime_t 
     gint64 secs = abs->secs;
 
     if (!tap->have_base) {
+        /* With a time reference, every slice of a capture takes the same base. */
+        gint64 first_s = tap->has_time_ref ? tap->time_ref_ns / NS_PER_S : secs;
         tap->have_base = TRUE;
-        tap->epoch_base_s = secs > limit_s || secs < -limit_s ? secs : 0;
+        tap->epoch_base_s = first_s > limit_s || first_s < -limit_s ? first_s : 0;
     }
     if (__builtin_sub_overflow(secs, tap->epoch_base_s, &secs))
         secs = tap->epoch_base_s > 0 ? G_MININT64 : G_MAXINT64;
     pkt->epoch_base_s = tap->epoch_base_s;
     pkt->abs_ns = limited_ns(secs, abs->nsecs);
-    pkt->rel_ns = limited_ns(rel->secs, rel->nsecs);
+    if (tap->has_time_ref)
+        pkt->rel_ns = limited_ns(abs->secs - tap->time_ref_ns / NS_PER_S, abs->nsecs - tap->time_ref_ns % NS_PER_S);
+    else
+        pkt->rel_ns = limited_ns(rel->secs, rel->nsecs);
 }
 
 const TrafanPacket *
@@ -322,6 +329,13 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
         }
     }
     return tap;
+}
+
+void
+trafan_tap_set_time_ref(TrafanTap *tap, gint64 time_ref_ns)
+{
+    tap->has_time_ref = TRUE;
+    tap->time_ref_ns = time_ref_ns;
 }
 
 void

@@ -32,6 +32,9 @@ typedef struct {
 TrafanTap *trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallbacks *callbacks,
                             gpointer user_data, char **error);
 void       trafan_tap_stop(TrafanTap *tap);
+/* Relative times count from this absolute time instead of the first frame:
+ * every slice of a capture then counts as the whole does. */
+void       trafan_tap_set_time_ref(TrafanTap *tap, gint64 time_ref_ns);
 
 /* For a caller with its own "frame" listener (stats_tree): the finished
  * record of this frame, valid until the next frame. */

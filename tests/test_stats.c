@@ -165,7 +165,7 @@ static const TrafanHost *
 find_host(const TrafanStats *stats, const char *text)
 {
     TrafanAddress a = addr(text);
-    const TrafanHost *h = g_hash_table_lookup(stats->hosts, &a);
+    const TrafanHost *h = trafan_stats_host(stats, &a);
 
     g_assert_nonnull(h);
     return h;
@@ -174,7 +174,14 @@ find_host(const TrafanStats *stats, const char *text)
 static const TrafanProtocolCount *
 find_protocol(const TrafanStats *stats, const char *name)
 {
-    return g_hash_table_lookup(stats->protocols, g_intern_string(name));
+    GPtrArray *all = trafan_stats_sorted_protocols(stats);
+    const TrafanProtocolCount *found = NULL;
+
+    for (guint i = 0; i < all->len; i++)
+        if (strcmp(((const TrafanProtocolCount *)g_ptr_array_index(all, i))->protocol, name) == 0)
+            found = g_ptr_array_index(all, i);
+    g_ptr_array_unref(all);
+    return found;
 }
 
 static const TrafanProtocolCount *
@@ -208,8 +215,8 @@ buckets_str(const TrafanStats *stats)
 {
     GString *s = g_string_new(NULL);
 
-    for (guint i = 0; i < stats->buckets->len; i++) {
-        const TrafanBucket *b = &g_array_index(stats->buckets, TrafanBucket, i);
+    for (guint i = 0; i < trafan_stats_buckets(stats)->len; i++) {
+        const TrafanBucket *b = &g_array_index(trafan_stats_buckets(stats), TrafanBucket, i);
         g_string_append_printf(s, "%s%" G_GINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
                                i ? " " : "", b->index, b->packets, b->bytes);
     }
@@ -248,7 +255,7 @@ test_conversation_direction(void)
     add_ip(stats, MS(2), 60, "tcp", "10.0.0.1", "10.0.0.2");
     add_ip(stats, MS(3), 7, "tcp", "10.0.0.2", "10.0.0.1");
 
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 1);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 1);
     const TrafanConversation *c = find_conv(stats, "10.0.0.1", "10.0.0.2");
     assert_address(&c->a, "10.0.0.2");
     assert_address(&c->b, "10.0.0.1");
@@ -256,8 +263,8 @@ test_conversation_direction(void)
     g_assert_cmpuint(c->a_to_b_bytes, ==, 107);
     g_assert_cmpuint(c->b_to_a_packets, ==, 2);
     g_assert_cmpuint(c->b_to_a_bytes, ==, 100);
-    g_assert_cmpuint(stats->packets, ==, 4);
-    g_assert_cmpuint(stats->bytes, ==, 207);
+    g_assert_cmpuint(trafan_stats_packets(stats), ==, 4);
+    g_assert_cmpuint(trafan_stats_bytes(stats), ==, 207);
     trafan_stats_free(stats);
 }
 
@@ -276,9 +283,9 @@ test_conversation_time_span(void)
     g_assert_cmpint(c->first_ns, ==, T0 + SEC(2));
     g_assert_cmpint(c->last_ns, ==, T0 + SEC(9));
     assert_address(&c->a, "10.0.0.1");
-    g_assert_cmpint(stats->first_ns, ==, T0 + SEC(2));
-    g_assert_cmpint(stats->last_ns, ==, T0 + SEC(9));
-    g_assert_cmpint(stats->ref_ns, ==, T0);
+    g_assert_cmpint(trafan_stats_first_ns(stats), ==, T0 + SEC(2));
+    g_assert_cmpint(trafan_stats_last_ns(stats), ==, T0 + SEC(9));
+    g_assert_cmpint(trafan_stats_ref_ns(stats), ==, T0);
     trafan_stats_free(stats);
 }
 
@@ -317,14 +324,14 @@ test_conversation_self(void)
     add_ip(stats, MS(1), 60, "tcp", "10.0.0.9", "10.0.0.9");
     trafan_stats_finish(stats);
 
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 1);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 1);
     const TrafanConversation *c = find_conv(stats, "10.0.0.9", "10.0.0.9");
     g_assert_cmpuint(c->a_to_b_packets, ==, 2);
     g_assert_cmpuint(c->a_to_b_bytes, ==, 120);
     g_assert_cmpuint(c->b_to_a_packets, ==, 0);
     g_assert_cmpuint(c->b_to_a_bytes, ==, 0);
 
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 1);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 1);
     const TrafanHost *h = find_host(stats, "10.0.0.9");
     g_assert_cmpuint(h->tx_packets, ==, 2);
     g_assert_cmpuint(h->tx_bytes, ==, 120);
@@ -346,16 +353,16 @@ test_conversation_tunnel(void)
     push_transport(&p, 6, 40000, 443);
     trafan_stats_add(stats, &p);
 
-    g_assert_cmpuint(stats->packets, ==, 1);
-    g_assert_cmpuint(stats->bytes, ==, 200);
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 2);
+    g_assert_cmpuint(trafan_stats_packets(stats), ==, 1);
+    g_assert_cmpuint(trafan_stats_bytes(stats), ==, 200);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 2);
     const TrafanConversation *outer = find_conv(stats, "192.0.2.1", "192.0.2.2");
     const TrafanConversation *inner = find_conv(stats, "2001:db8::1", "2001:db8::2");
     g_assert_cmpuint(outer->a_to_b_packets, ==, 1);
     g_assert_cmpuint(outer->a_to_b_bytes, ==, 200);
     g_assert_cmpuint(inner->a_to_b_packets, ==, 1);
     g_assert_cmpuint(inner->a_to_b_bytes, ==, 200);
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 4);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 4);
     g_assert_cmpuint(find_host(stats, "192.0.2.1")->tx_bytes, ==, 200);
     g_assert_cmpuint(find_host(stats, "2001:db8::2")->rx_bytes, ==, 200);
     g_assert_cmpuint(host_ports(find_host(stats, "2001:db8::1")), ==, 1);
@@ -375,8 +382,8 @@ test_conversation_mixed_families(void)
     add_ip(stats, MS(1), 300, "tcp", "2001:db8::1", "2001:db8::2");
     add_ip(stats, MS(2), 200, "tcp", "::ffff:10.0.0.1", "::ffff:10.0.0.2");
 
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 3);
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 6);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 3);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 6);
     /* Sorted biggest first, whatever the family. */
     GPtrArray *rows = trafan_stats_sorted_conversations(stats);
     g_assert_cmpuint(rows->len, ==, 3);
@@ -407,8 +414,8 @@ test_conversation_both_directions(void)
     memset(p.ip[0].dst.bytes + 4, 0xCD, 12);
     trafan_stats_add(stats, &p);
 
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 2);
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 4);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 2);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 4);
     const TrafanConversation *c4 = find_conv(stats, "10.0.0.2", "10.0.0.1");
     assert_address(&c4->a, "10.0.0.1");
     g_assert_cmpuint(c4->a_to_b_packets, ==, 1);
@@ -543,7 +550,7 @@ test_protocols_interned(void)
     p.protocol = g_intern_string(name);
     trafan_stats_add(stats, &p);
 
-    g_assert_cmpuint(g_hash_table_size(stats->protocols), ==, 2);
+    g_assert_cmpuint(trafan_stats_n_protocols(stats), ==, 2);
     g_assert_cmpuint(find_protocol(stats, "tcp")->packets, ==, 2);
     g_assert_cmpuint(find_protocol(stats, "tcp")->bytes, ==, 150);
     g_assert_cmpuint(find_protocol(stats, "dns")->packets, ==, 1);
@@ -570,14 +577,14 @@ test_protocols_non_ip(void)
     add_ip(stats, MS(2), 100, "udp", "10.0.0.1", "10.0.0.2");
     trafan_stats_finish(stats);
 
-    g_assert_cmpuint(stats->packets, ==, 3);
-    g_assert_cmpuint(stats->bytes, ==, 206);
+    g_assert_cmpuint(trafan_stats_packets(stats), ==, 3);
+    g_assert_cmpuint(trafan_stats_bytes(stats), ==, 206);
     g_assert_cmpuint(find_protocol(stats, "arp")->packets, ==, 1);
     g_assert_cmpuint(find_protocol(stats, "arp")->bytes, ==, 42);
     g_assert_cmpuint(find_protocol(stats, "lldp")->bytes, ==, 64);
     /* Only the IP frame makes a conversation and hosts. */
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 1);
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 2);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 1);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 2);
     g_assert_cmpuint(find_host(stats, "10.0.0.1")->tx_bytes, ==, 100);
     g_assert_cmpuint(find_host(stats, "10.0.0.2")->rx_bytes, ==, 100);
     trafan_stats_free(stats);
@@ -629,7 +636,6 @@ test_bandwidth_backwards(void)
     p = frame(MS(4000), 32, "a");
     trafan_stats_add(stats, &p);
     assert_buckets(stats, "0:1:1 3:3:14 5:2:48");
-    g_assert_cmpint(stats->io_index, ==, 5);
     trafan_stats_free(stats);
 }
 
@@ -696,9 +702,9 @@ test_bandwidth_protocols(void)
     add_ip(stats, MS(20), 300, "tcp", "10.0.0.1", "10.0.0.2");
     add_ip(stats, MS(1500), 50, "dns", "10.0.0.1", "10.0.0.2");
 
-    g_assert_cmpuint(stats->buckets->len, ==, 2);
-    const TrafanBucket *b0 = &g_array_index(stats->buckets, TrafanBucket, 0);
-    const TrafanBucket *b1 = &g_array_index(stats->buckets, TrafanBucket, 1);
+    g_assert_cmpuint(trafan_stats_buckets(stats)->len, ==, 2);
+    const TrafanBucket *b0 = &g_array_index(trafan_stats_buckets(stats), TrafanBucket, 0);
+    const TrafanBucket *b1 = &g_array_index(trafan_stats_buckets(stats), TrafanBucket, 1);
     g_assert_cmpuint(b0->protocols->len, ==, 2);
     g_assert_cmpuint(find_count(b0->protocols, "tcp")->bytes, ==, 400);
     g_assert_cmpuint(find_count(b0->protocols, "tcp")->packets, ==, 2);
@@ -731,15 +737,14 @@ test_host_cap(void)
     add_ip(stats, MS(5), 3200, "udp", "2001:db8::1", "2001:db8::1");  /* folded LAND */
     trafan_stats_finish(stats);
 
-    g_assert_cmpuint(stats->packets, ==, 6);
-    g_assert_cmpuint(stats->bytes, ==, 6300);
-    g_assert_cmpuint(stats->kept_hosts, ==, 3);
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 5);
-    g_assert_cmpuint(g_hash_table_size(stats->aggregated), ==, 3);
-    g_assert_false(stats->aggregated_overflow);
+    g_assert_cmpuint(trafan_stats_packets(stats), ==, 6);
+    g_assert_cmpuint(trafan_stats_bytes(stats), ==, 6300);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 5);       /* 3 kept, 2 pseudo-hosts */
+    g_assert_cmpuint(trafan_stats_hosts_aggregated(stats), ==, 3);
+    g_assert_true(trafan_stats_hosts_aggregated_exact(stats));
 
-    const TrafanHost *o4 = g_hash_table_lookup(stats->hosts, &other4);
-    const TrafanHost *o6 = g_hash_table_lookup(stats->hosts, &other6);
+    const TrafanHost *o4 = trafan_stats_host(stats, &other4);
+    const TrafanHost *o6 = trafan_stats_host(stats, &other6);
     g_assert_nonnull(o4);
     g_assert_nonnull(o6);
     g_assert_cmpuint(o4->aggregated, ==, 2);
@@ -763,13 +768,12 @@ test_host_cap(void)
 
     /* Totals stay exact: every IP header is one tx and one rx. */
     guint64 tx = 0, rx = 0;
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, stats->hosts);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        tx += ((TrafanHost *)value)->tx_bytes;
-        rx += ((TrafanHost *)value)->rx_bytes;
+    GPtrArray *hosts = trafan_stats_sorted_hosts(stats);
+    for (guint i = 0; i < hosts->len; i++) {
+        tx += ((TrafanHost *)g_ptr_array_index(hosts, i))->tx_bytes;
+        rx += ((TrafanHost *)g_ptr_array_index(hosts, i))->rx_bytes;
     }
+    g_ptr_array_unref(hosts);
     g_assert_cmpuint(tx, ==, 6300);
     g_assert_cmpuint(rx, ==, 6300);
 
@@ -785,7 +789,7 @@ test_host_cap(void)
     c = find_conv_addr(stats, &other6, &other6);
     g_assert_nonnull(c);
     g_assert_cmpuint(c->a_to_b_bytes, ==, 3200);
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 4);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 4);
 
     TrafanReportOptions opts = { 0, NULL, NULL };
     GString *text = trafan_report_text(stats, &opts);
@@ -813,14 +817,14 @@ test_host_cap_overflow(void)
     add_ip(stats, MS(3), 10, "udp", "10.0.0.2", "10.0.0.1");
     trafan_stats_finish(stats);
 
-    g_assert_cmpuint(g_hash_table_size(stats->hosts), ==, 2);
-    g_assert_cmpuint(g_hash_table_size(stats->aggregated), ==, 1);
-    g_assert_true(stats->aggregated_overflow);
-    const TrafanHost *o4 = g_hash_table_lookup(stats->hosts, &other4);
+    g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 2);
+    g_assert_cmpuint(trafan_stats_hosts_aggregated(stats), ==, 1);
+    g_assert_false(trafan_stats_hosts_aggregated_exact(stats));
+    const TrafanHost *o4 = trafan_stats_host(stats, &other4);
     g_assert_cmpuint(o4->tx_packets + o4->rx_packets, ==, 4);
     g_assert_cmpuint(find_host(stats, "10.0.0.1")->tx_packets, ==, 2);
     g_assert_cmpuint(find_host(stats, "10.0.0.1")->rx_packets, ==, 2);
-    g_assert_cmpuint(g_hash_table_size(stats->conversations), ==, 1);
+    g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 1);
 
     GString *text = trafan_report_text(stats, &no_options);
     g_assert_nonnull(strstr(text->str, "max_hosts=1 reached: more than 1 further hosts"));
@@ -978,9 +982,9 @@ test_merge_equals_single_pass(void)
 
         /* The stream really has what the test is about. */
         if (k == 0) {
-            g_assert_cmpuint(g_hash_table_size(whole->hosts), >, 80);
-            g_assert_cmpuint(whole->buckets->len, >, 10);
-            g_assert_cmpint(whole->first_ns, <, T0 + 123456789);
+            g_assert_cmpuint(trafan_stats_n_hosts(whole), >, 80);
+            g_assert_cmpuint(trafan_stats_buckets(whole)->len, >, 10);
+            g_assert_cmpint(trafan_stats_first_ns(whole), <, T0 + 123456789);
         }
         char *expected = reports_of(whole);
         trafan_stats_free(whole);
@@ -998,6 +1002,102 @@ test_merge_equals_single_pass(void)
         g_free(expected);
     }
     g_array_free(stream, TRUE);
+}
+
+static TrafanStats *sample_stats(void);
+
+/* A state through its serialised bytes and back, as a state file carries it. */
+static TrafanStats *
+through_bytes(const TrafanStats *stats)
+{
+    GVariant *saved = g_variant_ref_sink(trafan_stats_save(stats));
+    GBytes *bytes = g_variant_get_data_as_bytes(saved);
+    GVariant *read = g_variant_new_from_bytes(G_VARIANT_TYPE(TRAFAN_STATS_VARIANT_TYPE), bytes, FALSE);
+    GError *error = NULL;
+    TrafanStats *loaded = trafan_stats_load(read, &error);
+
+    g_assert_no_error(error);
+    g_variant_unref(g_variant_ref_sink(read));
+    g_bytes_unref(bytes);
+    g_variant_unref(saved);
+    return loaded;
+}
+
+/* Saved and loaded slices merge into exactly the whole, and a loaded state
+ * reports as the original (host order, buckets, time reference included). */
+static void
+test_state_round_trip(void)
+{
+    const guint n = 4000, cuts[] = { 1, 999, 2500, n };
+    GArray *stream = random_stream(20240611, n);
+    TrafanStats *whole = slice_stats(stream, 0, n, 100000), *acc = NULL;
+    TrafanStats *copy = through_bytes(whole);
+    char *expected = reports_of(whole), *again = reports_of(copy);
+    guint from = 0;
+
+    assert_same_text(again, expected);
+    for (guint i = 0; i < G_N_ELEMENTS(cuts); i++) {
+        TrafanStats *slice = slice_stats(stream, from, cuts[i], 100000), *loaded = through_bytes(slice);
+        GError *error = NULL;
+
+        from = cuts[i];
+        trafan_stats_free(slice);
+        if (!acc) {
+            acc = loaded;
+            continue;
+        }
+        g_assert_true(trafan_stats_merge(acc, loaded, &error));
+        trafan_stats_free(loaded);
+    }
+    char *merged = reports_of(acc);
+    assert_same_text(merged, expected);
+
+    g_free(merged);
+    g_free(again);
+    g_free(expected);
+    trafan_stats_free(acc);
+    trafan_stats_free(copy);
+    trafan_stats_free(whole);
+    g_array_free(stream, TRUE);
+}
+
+/* A state with a host listed twice, or a conversation between unknown
+ * hosts, is refused rather than loaded. */
+static void
+test_state_inconsistent(void)
+{
+    TrafanStats *stats = sample_stats();
+    GVariant *saved = g_variant_ref_sink(trafan_stats_save(stats));
+    GVariant *hosts = g_variant_get_child_value(saved, 12);
+    GVariant *first = g_variant_get_child_value(hosts, 0);
+    GVariant *pair[] = { first, first };
+    GVariant *twice = g_variant_ref_sink(g_variant_new_array(NULL, pair, 2));
+    GVariant *none = g_variant_ref_sink(g_variant_new_array(g_variant_get_type(first), NULL, 0));
+    GVariant *cases[] = { twice, none };
+    const char *messages[] = { "a host is invalid or listed twice", "between unknown hosts" };
+    GError *error = NULL;
+
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        gsize n = g_variant_n_children(saved);
+        GVariant **children = g_new(GVariant *, n);
+        for (gsize i = 0; i < n; i++)
+            children[i] = i == 12 ? g_variant_ref(cases[c]) : g_variant_get_child_value(saved, i);
+        GVariant *bad = g_variant_ref_sink(g_variant_new_tuple(children, n));
+
+        g_assert_null(trafan_stats_load(bad, &error));
+        g_assert_nonnull(strstr(error->message, messages[c]));
+        g_clear_error(&error);
+        for (gsize i = 0; i < n; i++)
+            g_variant_unref(children[i]);
+        g_free(children);
+        g_variant_unref(bad);
+    }
+    g_variant_unref(twice);
+    g_variant_unref(none);
+    g_variant_unref(first);
+    g_variant_unref(hosts);
+    g_variant_unref(saved);
+    trafan_stats_free(stats);
 }
 
 /* The host cap across slices.  Exact as long as no slice folds hosts by
@@ -1043,7 +1143,7 @@ test_merge_host_cap(void)
 
     char *expected = reports_of(whole), *got = reports_of(acc);
     assert_same_text(got, expected);
-    g_assert_cmpuint(g_hash_table_size(acc->aggregated), ==, 3);
+    g_assert_cmpuint(trafan_stats_hosts_aggregated(acc), ==, 3);
     g_assert_nonnull(strstr(expected, "\"hosts_aggregated\":3,\"hosts_aggregated_exact\":true"));
     g_free(expected);
     g_free(got);
@@ -1091,7 +1191,7 @@ test_merge_mismatch(void)
     g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
     g_assert_nonnull(strstr(error->message, "interval"));
     g_clear_error(&error);
-    g_assert_cmpuint(a->packets, ==, 1);        /* untouched */
+    g_assert_cmpuint(trafan_stats_packets(a), ==, 1);        /* untouched */
     trafan_stats_free(b);
 
     /* Same interval, another time reference. */
@@ -1102,14 +1202,14 @@ test_merge_mismatch(void)
     g_assert_false(trafan_stats_merge(a, b, &error));
     g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
     g_clear_error(&error);
-    g_assert_cmpuint(a->packets, ==, 1);
+    g_assert_cmpuint(trafan_stats_packets(a), ==, 1);
     trafan_stats_free(b);
 
     /* An empty state of the same interval merges as a no-op. */
     b = stats_new_with(1000000, 0);
     g_assert_true(trafan_stats_merge(a, b, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(a->packets, ==, 1);
+    g_assert_cmpuint(trafan_stats_packets(a), ==, 1);
     trafan_stats_free(b);
     trafan_stats_free(a);
 }
@@ -1575,8 +1675,8 @@ test_report_dot(void)
         }
     }
     g_hash_table_destroy(seen);
-    g_assert_cmpuint(nodes, ==, g_hash_table_size(stats->hosts));
-    g_assert_cmpuint(edges, ==, g_hash_table_size(stats->conversations));
+    g_assert_cmpuint(nodes, ==, trafan_stats_n_hosts(stats));
+    g_assert_cmpuint(edges, ==, trafan_stats_n_conversations(stats));
 
     /* IPv6 addresses intact. */
     const DotItem *v6 = dot_node(items, "2001:db8::fb");
@@ -1608,6 +1708,32 @@ test_report_dot(void)
         }
     }
 
+    g_ptr_array_unref(items);
+    g_hash_table_destroy(graph);
+    g_string_free(dot, TRUE);
+    g_ptr_array_unref(flags);
+    trafan_stats_free(stats);
+}
+
+/* A host's rules are listed each once, by exact name: "bandwidth" is not
+ * taken for part of "bandwidth_spike". */
+static void
+test_report_dot_rule_names(void)
+{
+    TrafanStats *stats = sample_stats();
+    GPtrArray *flags = g_ptr_array_new_with_free_func((GDestroyNotify)trafan_flag_free);
+    TrafanAddress host = addr("10.0.0.1");
+    const char *rules[] = { "bandwidth_spike", "bandwidth", "bandwidth_spike" };
+
+    for (guint i = 0; i < G_N_ELEMENTS(rules); i++)
+        g_ptr_array_add(flags, trafan_flag_new(&host, TRAFAN_ROLE_SOURCE, rules[i]));
+
+    TrafanReportOptions opts = { 0, NULL, flags };
+    GString *dot = trafan_report_dot(stats, &opts);
+    GHashTable *graph;
+    GPtrArray *items = dot_parse(dot->str, &graph);
+
+    g_assert_cmpstr(g_hash_table_lookup(dot_node(items, "10.0.0.1")->attrs, "rule"), ==, "bandwidth_spike,bandwidth");
     g_ptr_array_unref(items);
     g_hash_table_destroy(graph);
     g_string_free(dot, TRUE);
@@ -2067,11 +2193,14 @@ main(int argc, char **argv)
     g_test_add_func("/merge/host-cap", test_merge_host_cap);
     g_test_add_func("/merge/host-cap-same-packet", test_merge_host_cap_same_packet);
     g_test_add_func("/merge/mismatch", test_merge_mismatch);
+    g_test_add_func("/state/round-trip", test_state_round_trip);
+    g_test_add_func("/state/inconsistent", test_state_inconsistent);
 
     g_test_add_func("/report/json", test_report_json);
     g_test_add_func("/report/locale", test_report_locale);
     g_test_add_func("/report/csv", test_report_csv);
     g_test_add_func("/report/dot", test_report_dot);
+    g_test_add_func("/report/dot-rule-names", test_report_dot_rule_names);
     g_test_add_func("/report/text-top", test_report_text_top);
     g_test_add_func("/report/text-negative-time", test_report_text_negative_time);
     g_test_add_func("/report/write-dir", test_report_write_dir);

@@ -128,6 +128,28 @@ tshark_scratch_dir(const char *name)
 
 static TsharkResult run(const char *const *args, gboolean capture);
 
+const char *
+tshark_command(void)
+{
+    static char *path;
+
+    if (!path) {
+        GString *script = g_string_new("#!/bin/sh\n# tshark as the tests run it (tshark-run.c).\n");
+        if (setpriv_path)
+            g_string_append_printf(script, "chmod 1777 . 2>/dev/null    # where it writes state files\n"
+                                   "exec %s --reuid=65534 --regid=65534 --clear-groups ", setpriv_path);
+        else
+            g_string_append(script, "exec ");
+        g_string_append_printf(script, "/usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C HOME=%s WIRESHARK_PLUGIN_DIR=%s %s \"$@\"\n",
+                               home, plugin_dir, tshark_path);
+        path = g_build_filename(scratch, "tshark.sh", NULL);
+        g_assert_true(g_file_set_contents(path, script->str, -1, NULL));
+        g_chmod(path, 0755);
+        g_string_free(script, TRUE);
+    }
+    return path;
+}
+
 TsharkResult
 tshark_run(const char *const *args)
 {

@@ -32,6 +32,9 @@ TsharkResult tshark_run(const char *const *argv);
 /* The same, allowed to capture live (as root: with CAP_NET_RAW kept). */
 TsharkResult tshark_run_capture(const char *const *argv);
 void         tshark_result_clear(TsharkResult *r);
+/* A shell script that runs tshark the same way, for tools that run tshark
+ * themselves (trafan-parallel's TRAFAN_TSHARK). */
+const char  *tshark_command(void);
 /* The command tshark_run() runs, NULL-terminated, to start it otherwise
  * (in tshark_workdir()). */
 GPtrArray   *tshark_argv(const char *const *args, gboolean capture);
