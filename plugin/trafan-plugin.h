@@ -11,6 +11,11 @@
 void     trafan_cli_register(void);     /* cli.c: tshark -z trafan,stat */
 void     trafan_prefs_register(void);   /* prefs.c: module "trafan" */
 void     trafan_gui_register(void);     /* gui.c: the Statistics menu */
+/* mark.c: the `trafan` post-dissector.  Each packet it marks is tapped on
+ * tap "trafan" with the flag (const TrafanFlag *) as data. */
+void     trafan_mark_register(void);
+void     trafan_mark_handoff(void);
+int      trafan_mark_protocol(void);
 /* The preferences the user changed, onto a detection config. */
 gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
 
