@@ -13,7 +13,11 @@
  * the "trafan" tap carries the union of the flags' filters, and Wireshark
  * primes every tap listener's fields before it dissects a packet.
  *
- * Without a flag a packet costs one comparison after the first pass.
+ * Detection costs as much as tshark's -z trafan,stat, so it runs only where
+ * the fields can be used: always in Wireshark, and in tshark when the first
+ * packet's tree refers to trafan (a -Y/-R filter naming a trafan field, -V,
+ * PDML or JSON output).  Otherwise the fields are released after the first
+ * packet.  Without a flag a packet costs one comparison.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -26,6 +30,7 @@
 #include <epan/proto_data.h>
 #include <epan/tap.h>
 #include <epan/epan_dissect.h>
+#include <epan/plugin_if.h>
 #include <epan/dfilter/dfilter.h>
 #include <epan/dissectors/packet-icmp.h>
 
@@ -65,7 +70,8 @@ typedef struct {
 
 static struct {
     TrafanDetectConfig config;
-    TrafanDetector    *detector;    /* NULL: the protocol is off */
+    gboolean           undecided;   /* the pass's first packet is to come */
+    TrafanDetector    *detector;    /* NULL: nothing to decide */
     GPtrArray         *marks;       /* Mark *, in the order decided */
     GHashTable        *mark_of;     /* TrafanFlag * -> Mark * */
     gboolean           finished;    /* the first pass is over */
@@ -371,16 +377,54 @@ selects(const Mark *m, gint64 t, proto_tree *tree)
     return dfilter_apply_edt(m->filter, &edt);
 }
 
+static void want_input_fields(gboolean want);
+
+/* Wireshark's GUI answers plugin_if's status request; tshark does not. */
+static gboolean
+in_gui(void)
+{
+    ws_info_t *info = NULL;
+
+    plugin_if_get_ws_info(&info);
+    return info && info->ws_info_supported;
+}
+
+/* On the pass's first packet: is anyone going to look at the fields? */
+static void
+start_pass(proto_tree *tree)
+{
+    GError *error = NULL;
+
+    state.undecided = FALSE;
+    if (!in_gui() && !proto_field_is_referenced(tree, proto_trafan)) {
+        want_input_fields(FALSE);
+        return;
+    }
+    trafan_detect_config_init(&state.config);
+    if (!trafan_prefs_apply(&state.config, &error)) {
+        /* Reported by Wireshark's preference checks; run on defaults. */
+        g_error_free(error);
+        trafan_detect_config_clear(&state.config);
+        trafan_detect_config_init(&state.config);
+    }
+    state.detector = trafan_detector_new(&state.config);
+    state.next_peek_ns = G_MININT64;
+}
+
 static int
 dissect_trafan(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     proto_item *top = NULL;
     gint64 t;
 
-    if (!state.detector || !tree)
+    if (!tree)
         return 0;
-    if (!pinfo->fd->visited && !state.finished)
-        decide(pinfo, tree);
+    if (!pinfo->fd->visited && !state.finished) {
+        if (state.undecided)
+            start_pass(tree);
+        if (state.detector)
+            decide(pinfo, tree);
+    }
     if (state.marks->len == 0)
         return 0;
 
@@ -430,22 +474,9 @@ want_input_fields(gboolean want)
 static void
 mark_init(void)
 {
-    GError *error = NULL;
-    gboolean on = proto_is_protocol_enabled(find_protocol_by_id(proto_trafan));
-
     forget();
-    want_input_fields(on);
-    if (!on)
-        return;
-    trafan_detect_config_init(&state.config);
-    if (!trafan_prefs_apply(&state.config, &error)) {
-        /* Reported by Wireshark's preference checks; run on defaults. */
-        g_error_free(error);
-        trafan_detect_config_clear(&state.config);
-        trafan_detect_config_init(&state.config);
-    }
-    state.detector = trafan_detector_new(&state.config);
-    state.next_peek_ns = G_MININT64;
+    state.undecided = proto_is_protocol_enabled(find_protocol_by_id(proto_trafan));
+    want_input_fields(state.undecided);
 }
 
 void
