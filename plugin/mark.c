@@ -16,7 +16,7 @@
  * Detection costs as much as tshark's -z trafan,stat, so it runs only where
  * the fields can be used: always in Wireshark, and in tshark when the first
  * packet's tree refers to trafan (a -Y/-R filter naming a trafan field, -V,
- * PDML or JSON output).  Otherwise the fields are released after the first
+ * PDML or JSON output, -z trafan,flags).  Otherwise the fields are released after the first
  * packet.  Without a flag a packet costs one comparison.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -71,6 +71,7 @@ typedef struct {
 static struct {
     TrafanDetectConfig config;
     gboolean           undecided;   /* the pass's first packet is to come */
+    gboolean           requested;   /* by the flags table (tshark -z trafan,flags) */
     TrafanDetector    *detector;    /* NULL: nothing to decide */
     GPtrArray         *marks;       /* Mark *, in the order decided */
     GHashTable        *mark_of;     /* TrafanFlag * -> Mark * */
@@ -396,7 +397,7 @@ start_pass(proto_tree *tree)
     GError *error = NULL;
 
     state.undecided = FALSE;
-    if (!in_gui() && !proto_field_is_referenced(tree, proto_trafan)) {
+    if (!state.requested && !in_gui() && !proto_field_is_referenced(tree, proto_trafan)) {
         want_input_fields(FALSE);
         return;
     }
@@ -544,6 +545,12 @@ trafan_mark_handoff(void)
 
     for (guint i = 0; i < G_N_ELEMENTS(inputs); i++)
         *inputs[i].id = proto_registrar_get_id_byname(inputs[i].name);
+}
+
+void
+trafan_mark_request(void)
+{
+    state.requested = TRUE;
 }
 
 int

@@ -24,6 +24,7 @@ register_surfaces(void)
     trafan_prefs_register();
     trafan_cli_register();
     trafan_gui_register();
+    trafan_table_register();
 }
 
 void

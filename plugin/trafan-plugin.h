@@ -16,6 +16,8 @@ void     trafan_gui_register(void);     /* gui.c: the Statistics menu */
 void     trafan_mark_register(void);
 void     trafan_mark_handoff(void);
 int      trafan_mark_protocol(void);
+void     trafan_mark_request(void);     /* decide even if no field is asked for */
+void     trafan_table_register(void);   /* table.c: Suspicious Hosts */
 /* The preferences the user changed, onto a detection config. */
 gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
 
