@@ -519,6 +519,7 @@ trafan_mark_register(void)
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert_register_protocol(proto_trafan), ei, array_length(ei));
     trafan_tap = register_tap("trafan");
+    trafan_menu_register(proto_trafan);
 
     state.marks = g_ptr_array_new_with_free_func(mark_free);
     state.mark_of = g_hash_table_new(g_direct_hash, g_direct_equal);

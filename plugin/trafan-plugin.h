@@ -18,6 +18,7 @@ void     trafan_mark_handoff(void);
 int      trafan_mark_protocol(void);
 void     trafan_mark_request(void);     /* decide even if no field is asked for */
 void     trafan_table_register(void);   /* table.c: Suspicious Hosts */
+void     trafan_menu_register(int proto); /* menu.c: Tools > Traffic Analysis */
 /* The preferences the user changed, onto a detection config. */
 gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
 
