@@ -5,7 +5,10 @@
  *   syn_flood, icmp_flood, udp_flood   packets toward one target at a high rate
  *   packet_rate, bandwidth             classic per-source volume rules
  *   bandwidth_spike                    an interval far above the recent median
- *   beacon                             connections at near-constant intervals
+ *   beacon                             check-ins at near-constant intervals
+ *   brute_force                        many short logins to one service
+ *
+ * Each rule is one file in core/rules/ (see rule.h).
  *
  * Windows run on packet time (abs_ns), never on the wall clock.  Windowed
  * rules use epoch-aligned tumbling windows in two phases offset by half a
@@ -29,45 +32,18 @@ typedef struct TrafanDetector TrafanDetector;
 
 typedef enum { TRAFAN_PRESET_DEFAULT, TRAFAN_PRESET_SEED } TrafanDetectPreset;
 
-/* Every threshold and window; trafan_detect_options() describes each one.
- * Times are in seconds, rates per second. */
+/* The engine's options and, laid out by the rule registry, every rule's
+ * own; trafan_detect_options() describes each one.  A plain value: copy it
+ * with trafan_detect_config_copy() (the allowlist is owned). */
+#define TRAFAN_RULE_CONFIG_WORDS 512
+#define TRAFAN_OPTION_TEXT_MAX   256     /* a rule's list option */
 typedef struct {
     guint   preset;                 /* TrafanDetectPreset */
     char   *allowlist;              /* addresses / CIDR prefixes never flagged as source */
-
-    guint   port_scan_ports;
-    guint   port_scan_stealth_ports;
-    double  port_scan_window;
-    guint   host_sweep_hosts;
-    double  host_sweep_window;
-
-    double  syn_flood_rate;
-    double  icmp_flood_rate;
-    double  udp_flood_rate;         /* from many sources */
-    double  udp_flood_source_rate;  /* from one dominant source */
-    double  flood_window;
-    double  flood_reply_ratio;
-    double  flood_dominance;
-
-    guint   packet_rate_packets;
-    double  packet_rate_window;
-    guint   bandwidth_bytes;        /* per second */
-    double  bandwidth_window;
-
-    double  spike_interval;
-    double  spike_factor;
-    guint   spike_baseline;
-    guint   spike_min_baseline;
-    guint   spike_min_bytes;
-
-    guint   beacon_min_count;
-    double  beacon_max_cv;
-    double  beacon_min_interval;
-
     guint   exact_cap;
     guint   max_tracked;
-
     GArray *allow_prefixes;         /* parsed allowlist (private layout) */
+    guint64 rules[TRAFAN_RULE_CONFIG_WORDS];    /* the rules' configs */
 } TrafanDetectConfig;
 
 typedef enum {
@@ -76,6 +52,7 @@ typedef enum {
     TRAFAN_OPT_BOOL,                /* gboolean (none at present) */
     TRAFAN_OPT_STRING,              /* char *, owned by the config */
     TRAFAN_OPT_ENUM,                /* guint index into enum_values */
+    TRAFAN_OPT_PORTS,               /* char[TRAFAN_OPTION_TEXT_MAX]: ports separated by ; | , or spaces */
 } TrafanOptType;
 
 typedef struct {
@@ -88,6 +65,8 @@ typedef struct {
     const char *const *enum_values; /* NULL-terminated, TRAFAN_OPT_ENUM only */
     double             min_value;   /* valid range, UINT and DOUBLE only */
     double             max_value;
+    const char        *seed_text;   /* value under preset=seed, NULL: the default */
+    const char        *rule;        /* the rule it belongs to, NULL: the engine's */
 } TrafanDetectOption;
 
 /* The option table, in a stable order ("preset" first). */
@@ -100,6 +79,11 @@ void     trafan_detect_config_init(TrafanDetectConfig *cfg);          /* preset=
 gboolean trafan_detect_config_set(TrafanDetectConfig *cfg, const char *name,
                                   const char *value, GError **error);
 void     trafan_detect_config_clear(TrafanDetectConfig *cfg);
+void     trafan_detect_config_copy(TrafanDetectConfig *to, const TrafanDetectConfig *from);
+/* An option's value as text ("15", "0.2", "22;21"), NULL if no such option. */
+char    *trafan_detect_config_get(const TrafanDetectConfig *cfg, const char *name);
+/* Every option as "name=value" lines in table order: what shaped a run. */
+char    *trafan_detect_config_describe(const TrafanDetectConfig *cfg);
 
 TrafanDetector  *trafan_detector_new(const TrafanDetectConfig *cfg);
 void             trafan_detector_free(TrafanDetector *d);
@@ -122,6 +106,8 @@ const GPtrArray *trafan_detector_finish(TrafanDetector *d);
  * finished).  Exact when later's packets are not older than d's. */
 gboolean         trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later,
                                        GError **error);
+/* Bytes the windows, sketches and series hold now (an estimate). */
+gsize            trafan_detector_state_bytes(const TrafanDetector *d);
 /* Distinct (host, role, rule) findings so far. */
 guint            trafan_detector_open_flags(const TrafanDetector *d);
 

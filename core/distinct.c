@@ -1,0 +1,339 @@
+/* distinct.c — keys, hashing, HyperLogLog and distinct counters.
+ *
+ * Past the cap a counter keeps counting the items it holds, and the sketch
+ * counts every item, so two counters merge into exactly the sketch of the
+ * union.  Most counters see one or two items in a window (a host and its
+ * peer), so those live inline and the table is made only for a third.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "distinct.h"
+
+#include <math.h>
+#include <string.h>
+
+TrafanAddress
+trafan_norm(const TrafanAddress *in)
+{
+    TrafanAddress out;
+    memset(&out, 0, sizeof out);
+    out.family = in->family;
+    memcpy(out.bytes, in->bytes, in->family == 4 ? 4 : in->family == 6 ? 16 : 0);
+    return out;
+}
+
+TrafanAddress
+trafan_port_item(guint8 proto, guint16 port)
+{
+    TrafanAddress out;
+    memset(&out, 0, sizeof out);
+    out.bytes[0] = proto;
+    out.bytes[1] = (guint8)(port >> 8);
+    out.bytes[2] = (guint8)port;
+    return out;
+}
+
+TrafanKey
+trafan_key(const TrafanAddress *a, const TrafanAddress *b, guint8 proto, guint16 port)
+{
+    TrafanKey k;
+    memset(&k, 0, sizeof k);    /* padding too: keys hash as bytes */
+    k.a = *a;
+    if (b)
+        k.b = *b;
+    k.proto = proto;
+    k.port = port;
+    return k;
+}
+
+static guint64
+mix64(guint64 x)
+{
+    x ^= x >> 30; x *= G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
+    x ^= x >> 27; x *= G_GUINT64_CONSTANT(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+guint64
+trafan_hash_bytes(const void *data, size_t n)
+{
+    const guint8 *p = data;
+    guint64 h = G_GUINT64_CONSTANT(0x9e3779b97f4a7c15) ^ n;
+
+    for (; n >= 8; n -= 8, p += 8) {
+        guint64 w;
+        memcpy(&w, p, 8);
+        h = mix64(h ^ w);
+    }
+    guint64 tail = 0;
+    memcpy(&tail, p, n);
+    return mix64(h ^ tail ^ G_GUINT64_CONSTANT(0x5851f42d4c957f2d));
+}
+
+guint
+trafan_key_hash(gconstpointer k)
+{
+    return (guint)trafan_hash_bytes(k, sizeof(TrafanKey));
+}
+
+gboolean
+trafan_key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(TrafanKey)) == 0;
+}
+
+guint
+trafan_item_hash(gconstpointer k)
+{
+    return (guint)trafan_hash_bytes(k, sizeof(TrafanAddress));
+}
+
+gboolean
+trafan_item_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(TrafanAddress)) == 0;
+}
+
+
+int
+trafan_item_compare(const TrafanAddress *a, const TrafanAddress *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, sizeof a->bytes);
+}
+
+static void
+hll_add(guint8 *reg, const TrafanAddress *item)
+{
+    guint64 h = trafan_hash_bytes(item, sizeof *item);
+    guint idx = (guint)(h >> (64 - TRAFAN_HLL_BITS));
+    guint64 rest = (h << TRAFAN_HLL_BITS) | (G_GUINT64_CONSTANT(1) << (TRAFAN_HLL_BITS - 1));
+    guint8 rank = 1;
+
+    while (!(rest & G_GUINT64_CONSTANT(0x8000000000000000))) {
+        rank++;
+        rest <<= 1;
+    }
+    if (rank > reg[idx])
+        reg[idx] = rank;
+}
+
+static double
+hll_estimate(const guint8 *reg)
+{
+    double sum = 0;
+    guint zeros = 0;
+
+    for (guint i = 0; i < TRAFAN_HLL_M; i++) {
+        sum += ldexp(1.0, -reg[i]);
+        zeros += reg[i] == 0;
+    }
+    double m = TRAFAN_HLL_M, e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+    if (e <= 2.5 * m && zeros)
+        e = m * log(m / zeros);        /* linear counting for small sets */
+    return e;
+}
+
+void
+trafan_distinct_clear(TrafanDistinct *s)
+{
+    g_clear_pointer(&s->exact, g_hash_table_unref);
+    g_clear_pointer(&s->hll, g_free);
+    s->last = NULL;
+    s->n_inline = 0;
+}
+
+/* The items held exactly, inline or in the table (pointers into s). */
+GPtrArray *
+trafan_distinct_tallies(const TrafanDistinct *s)
+{
+    GPtrArray *all = g_ptr_array_sized_new(s->exact ? g_hash_table_size(s->exact) : s->n_inline);
+
+    if (s->exact) {
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, s->exact);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+            g_ptr_array_add(all, v);
+    } else {
+        for (guint i = 0; i < s->n_inline; i++)
+            g_ptr_array_add(all, (gpointer)&s->inline_items[i]);
+    }
+    return all;
+}
+
+guint
+trafan_distinct_exact_size(const TrafanDistinct *s)
+{
+    return s->exact ? g_hash_table_size(s->exact) : s->n_inline;
+}
+
+static void
+distinct_start_sketch(TrafanDistinct *s)
+{
+    GPtrArray *all = trafan_distinct_tallies(s);
+
+    s->hll = g_malloc0(TRAFAN_HLL_M);
+    for (guint i = 0; i < all->len; i++)
+        hll_add(s->hll, &((const TrafanTally *)all->pdata[i])->item);
+    g_ptr_array_unref(all);
+}
+
+void
+trafan_distinct_add(TrafanDistinct *s, const TrafanAddress *item, guint64 n, guint cap)
+{
+    TrafanTally *t = s->last;
+
+    if (t && memcmp(&t->item, item, sizeof *item) == 0) {
+        t->count += n;
+        if (s->hll)
+            hll_add(s->hll, item);
+        return;
+    }
+    if (s->exact == NULL) {
+        for (guint i = 0; i < s->n_inline; i++) {
+            if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0) {
+                s->last = &s->inline_items[i];
+                s->last->count += n;
+                return;         /* no sketch yet: the cap is above TRAFAN_DISTINCT_INLINE */
+            }
+        }
+        if (s->n_inline < TRAFAN_DISTINCT_INLINE) {
+            s->last = &s->inline_items[s->n_inline++];
+            s->last->item = *item;
+            s->last->count = n;
+            return;
+        }
+        s->exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
+        for (guint i = 0; i < s->n_inline; i++) {
+            TrafanTally *moved = g_memdup2(&s->inline_items[i], sizeof(TrafanTally));
+            g_hash_table_insert(s->exact, &moved->item, moved);
+        }
+        s->n_inline = 0;
+        s->last = NULL;
+    }
+    t = g_hash_table_lookup(s->exact, item);
+    if (t) {
+        t->count += n;
+        s->last = t;
+    } else if (s->hll == NULL && g_hash_table_size(s->exact) < cap) {
+        t = g_new(TrafanTally, 1);
+        t->item = *item;
+        t->count = n;
+        g_hash_table_insert(s->exact, &t->item, t);
+        s->last = t;
+    } else if (s->hll == NULL) {
+        distinct_start_sketch(s);
+    }
+    if (s->hll)
+        hll_add(s->hll, item);
+}
+
+guint64
+trafan_distinct_count(const TrafanDistinct *s)
+{
+    guint64 exact = trafan_distinct_exact_size(s);
+    if (s->hll == NULL)
+        return exact;
+    guint64 est = (guint64)llround(hll_estimate(s->hll));
+    return MAX(est, exact);
+}
+
+gboolean
+trafan_distinct_contains(const TrafanDistinct *s, const TrafanAddress *item)
+{
+    if (s->exact)
+        return g_hash_table_contains(s->exact, item);
+    for (guint i = 0; i < s->n_inline; i++)
+        if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+void
+trafan_distinct_merge(TrafanDistinct *into, const TrafanDistinct *from, guint cap)
+{
+    GPtrArray *all = trafan_distinct_tallies(from);
+
+    for (guint i = 0; i < all->len; i++) {
+        const TrafanTally *t = all->pdata[i];
+        trafan_distinct_add(into, &t->item, t->count, cap);
+    }
+    g_ptr_array_unref(all);
+    if (from->hll) {
+        if (into->hll == NULL)
+            distinct_start_sketch(into);
+        for (guint i = 0; i < TRAFAN_HLL_M; i++)
+            into->hll[i] = MAX(into->hll[i], from->hll[i]);
+    }
+}
+
+/* Items of `of` also in `in` (exact parts only). */
+guint64
+trafan_distinct_overlap(const TrafanDistinct *of, const TrafanDistinct *in)
+{
+    GPtrArray *all = trafan_distinct_tallies(of);
+    guint64 n = 0;
+
+    for (guint i = 0; i < all->len; i++)
+        n += trafan_distinct_contains(in, &((const TrafanTally *)all->pdata[i])->item);
+    g_ptr_array_unref(all);
+    return n;
+}
+
+int
+trafan_tally_by_count(gconstpointer pa, gconstpointer pb)
+{
+    const TrafanTally *a = *(TrafanTally *const *)pa, *b = *(TrafanTally *const *)pb;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return trafan_item_compare(&a->item, &b->item);
+}
+
+/* The k largest tallies, largest first (ties by address, for determinism). */
+guint
+trafan_distinct_top(const TrafanDistinct *s, TrafanTally *out, guint k)
+{
+    GPtrArray *all = trafan_distinct_tallies(s);
+    g_ptr_array_sort(all, trafan_tally_by_count);
+    guint n = MIN(k, all->len);
+    for (guint i = 0; i < n; i++)
+        out[i] = *(TrafanTally *)all->pdata[i];
+    g_ptr_array_unref(all);
+    return n;
+}
+
+
+guint16
+trafan_item_port(const TrafanAddress *item)
+{
+    return (guint16)(item->bytes[1] << 8 | item->bytes[2]);
+}
+
+guint64
+trafan_distinct_get(const TrafanDistinct *s, const TrafanAddress *item)
+{
+    if (s->exact) {
+        const TrafanTally *t = g_hash_table_lookup(s->exact, item);
+        return t ? t->count : 0;
+    }
+    for (guint i = 0; i < s->n_inline; i++)
+        if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0)
+            return s->inline_items[i].count;
+    return 0;
+}
+
+gsize
+trafan_distinct_bytes(const TrafanDistinct *s)
+{
+    /* A GHashTable entry costs about its key, value and hash slots. */
+    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + 3 * sizeof(gpointer)) : 0;
+    return n + (s->hll ? TRAFAN_HLL_M : 0);
+}
+
+GHashTable *
+trafan_tally_table(void)
+{
+    return g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
+}

@@ -1,0 +1,84 @@
+/* distinct.h — keys, hashing and distinct counters shared by the rules.
+ *
+ * A TrafanDistinct counts distinct items (addresses, or ports stored as
+ * addresses of family 0) with a count per item: exactly up to a cap, then
+ * with a HyperLogLog sketch.  Two counters merge into exactly the counter of
+ * the union, which is what makes detector states mergeable.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TRAFAN_DISTINCT_H
+#define TRAFAN_DISTINCT_H
+
+#include "packet.h"
+
+G_BEGIN_DECLS
+
+#define TRAFAN_HLL_BITS 8
+#define TRAFAN_HLL_M    (1u << TRAFAN_HLL_BITS)   /* 256 one-byte registers, ~6.5 % error */
+#define TRAFAN_DISTINCT_INLINE 2
+
+/* What a rule's windows are keyed by: one or two addresses, a protocol and
+ * a port.  Keys hash and compare as bytes, so make them with trafan_key(). */
+typedef struct {
+    TrafanAddress a, b;
+    guint8        proto;
+    guint16       port;
+} TrafanKey;
+
+/* An item with a count; a hash table's key is &tally->item. */
+typedef struct {
+    TrafanAddress item;
+    guint64       count;
+} TrafanTally;
+
+typedef struct {
+    GHashTable  *exact;         /* TrafanAddress * -> TrafanTally *, from the third item */
+    guint8      *hll;           /* TRAFAN_HLL_M registers once past the cap */
+    TrafanTally *last;          /* the item added last: flows repeat it */
+    guint        n_inline;      /* items in inline_items[], while exact is NULL */
+    TrafanTally  inline_items[TRAFAN_DISTINCT_INLINE];
+} TrafanDistinct;
+
+/* Addresses with their unused bytes zero, so that they hash as bytes. */
+TrafanAddress trafan_norm(const TrafanAddress *in);
+/* A port (and protocol) as an item of family 0. */
+TrafanAddress trafan_port_item(guint8 proto, guint16 port);
+guint16       trafan_item_port(const TrafanAddress *item);
+TrafanKey     trafan_key(const TrafanAddress *a, const TrafanAddress *b, guint8 proto, guint16 port);
+
+guint64  trafan_hash_bytes(const void *data, size_t n);
+guint    trafan_key_hash(gconstpointer k);
+gboolean trafan_key_equal(gconstpointer a, gconstpointer b);
+guint    trafan_item_hash(gconstpointer k);
+gboolean trafan_item_equal(gconstpointer a, gconstpointer b);
+int      trafan_item_compare(const TrafanAddress *a, const TrafanAddress *b);
+
+void      trafan_distinct_clear(TrafanDistinct *s);
+void      trafan_distinct_add(TrafanDistinct *s, const TrafanAddress *item, guint64 n, guint cap);
+guint64   trafan_distinct_count(const TrafanDistinct *s);
+guint     trafan_distinct_exact_size(const TrafanDistinct *s);
+gboolean  trafan_distinct_contains(const TrafanDistinct *s, const TrafanAddress *item);
+/* The count of an item held exactly (0 if not held). */
+guint64   trafan_distinct_get(const TrafanDistinct *s, const TrafanAddress *item);
+void      trafan_distinct_merge(TrafanDistinct *into, const TrafanDistinct *from, guint cap);
+/* Items of `of` also in `in` (exact parts only). */
+guint64   trafan_distinct_overlap(const TrafanDistinct *of, const TrafanDistinct *in);
+/* The items held exactly (pointers into s), in no order. */
+GPtrArray *trafan_distinct_tallies(const TrafanDistinct *s);
+/* The k largest tallies, largest first (ties by item, for determinism). */
+guint     trafan_distinct_top(const TrafanDistinct *s, TrafanTally *out, guint k);
+/* Bytes held beyond the struct itself (memory accounting). */
+gsize     trafan_distinct_bytes(const TrafanDistinct *s);
+static inline gboolean
+trafan_distinct_approximate(const TrafanDistinct *s)
+{
+    return s->hll != NULL;
+}
+
+int       trafan_tally_by_count(gconstpointer pa, gconstpointer pb);
+GHashTable *trafan_tally_table(void);
+
+G_END_DECLS
+
+#endif
