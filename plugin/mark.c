@@ -78,6 +78,7 @@ static struct {
     gboolean           finished;    /* the first pass is over */
     gboolean           live;        /* packets arrive as they happen */
     gint64             next_peek_ns;
+    guint32            decided_frames;  /* frames the first pass has seen */
     char              *primer_filter;   /* the listener's filter, NULL: none */
     TrafanPacket       pkt;
 } state;
@@ -315,6 +316,7 @@ decide(packet_info *pinfo, proto_tree *tree)
     proto_tree_children_foreach(tree, read_layer, &r);
     read_icmp(pinfo, pkt);
     trafan_detector_add(state.detector, pkt);
+    state.decided_frames++;
 
     /* Decisions are collected once per second of capture time; while
      * capturing, also on windows still open (as tshark's live alerts). */
@@ -343,6 +345,9 @@ annotate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, proto_item **top, 
     if (!*top) {
         *top = proto_tree_add_item(tree, proto_trafan, tvb, 0, 0, ENC_NA);
         proto_item_set_generated(*top);
+        proto_item_append_text(*top, ": %s", m->label);
+    } else {
+        proto_item_append_text(*top, ", %s", m->label);
     }
     sub = proto_item_add_subtree(*top, ett_trafan);
     item = proto_tree_add_string(sub, hf_flag, tvb, 0, 0, m->label);
@@ -390,6 +395,19 @@ in_gui(void)
     return info && info->ws_info_supported;
 }
 
+/* Wireshark runs the post-sequential cleanup after reading a file but not
+ * after redissecting it for changed preferences: there the first pass is
+ * over once the file is read and every frame has been decided. */
+static gboolean
+first_pass_over(void)
+{
+    ws_info_t *info = NULL;
+
+    plugin_if_get_ws_info(&info);
+    return info && info->ws_info_supported && info->cf_state == FILE_READ_DONE
+           && state.decided_frames >= info->cf_count;
+}
+
 /* On the pass's first packet: is anyone going to look at the fields? */
 static void
 start_pass(proto_tree *tree)
@@ -410,6 +428,7 @@ start_pass(proto_tree *tree)
     }
     state.detector = trafan_detector_new(&state.config);
     state.next_peek_ns = G_MININT64;
+    state.decided_frames = 0;
 }
 
 static int
@@ -425,6 +444,8 @@ dissect_trafan(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
             start_pass(tree);
         if (state.detector)
             decide(pinfo, tree);
+    } else if (!state.finished && state.detector && first_pass_over()) {
+        finish_pass();
     }
     if (state.marks->len == 0)
         return 0;
@@ -508,10 +529,10 @@ trafan_mark_register(void)
     };
     static gint *ett[] = { &ett_trafan, &ett_flag };
     static ei_register_info ei[] = {
-        { &ei_flood, { "trafan.flood", PI_SECURITY, PI_ERROR, "Flood", EXPFILL } },
-        { &ei_probe, { "trafan.probe", PI_SECURITY, PI_WARN, "Scan or sweep", EXPFILL } },
-        { &ei_beacon, { "trafan.beacon", PI_SECURITY, PI_WARN, "Beacon", EXPFILL } },
-        { &ei_volume, { "trafan.volume", PI_SECURITY, PI_NOTE, "Traffic volume", EXPFILL } },
+        { &ei_flood, { "trafan.flood", PI_SECURITY, PI_ERROR, "Suspicious host: flood", EXPFILL } },
+        { &ei_probe, { "trafan.probe", PI_SECURITY, PI_WARN, "Suspicious host: scan or sweep", EXPFILL } },
+        { &ei_beacon, { "trafan.beacon", PI_SECURITY, PI_WARN, "Suspicious host: beacon", EXPFILL } },
+        { &ei_volume, { "trafan.volume", PI_SECURITY, PI_NOTE, "Suspicious host: traffic volume", EXPFILL } },
     };
 
     proto_trafan = proto_register_protocol("Traffic Analysis flags (trafan)", "trafan", "trafan");

@@ -862,8 +862,126 @@ has_string(GPtrArray *list, const char *s)
     return FALSE;
 }
 
+/* Frame numbers (as strings) that tshark prints, one per line, first field. */
+static GHashTable *
+frame_set(const char *out)
+{
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char **lines = g_strsplit(out, "\n", -1);
+
+    for (char **l = lines; *l; l++)
+        if (**l)
+            g_hash_table_add(set, g_strdup(*l));
+    g_strfreev(lines);
+    return set;
+}
+
+static void
+assert_same_frames(const char *what, GHashTable *got, GHashTable *expected)
+{
+    GHashTableIter it;
+    gpointer frame;
+
+    g_hash_table_iter_init(&it, expected);
+    while (g_hash_table_iter_next(&it, &frame, NULL))
+        if (!g_hash_table_contains(got, frame))
+            g_error("%s: frame %s is not marked", what, (char *)frame);
+    g_hash_table_iter_init(&it, got);
+    while (g_hash_table_iter_next(&it, &frame, NULL))
+        if (!g_hash_table_contains(expected, frame))
+            g_error("%s: frame %s is marked but not selected", what, (char *)frame);
+}
+
+/* The `trafan` post-dissector: `tshark -2 -Y 'trafan.rule == "R"'` marks
+ * exactly the frames that the filters of R's flags select within their
+ * windows (JSON times: microseconds, so half a microsecond of slack); a
+ * single pass marks some of them at most. */
+static void
+check_marks(const char *capture, JsonArray *flags)
+{
+    GHashTable *expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                 (GDestroyNotify)g_hash_table_unref);
+
+    for (guint i = 0; i < json_array_get_length(flags); i++) {
+        JsonObject *f = json_array_get_object_element(flags, i);
+        const char *rule = json_object_get_string_member(f, "rule");
+        double start = json_object_get_double_member(f, "start"), end = json_object_get_double_member(f, "end");
+        const char *argv[] = { "-r", capture, "-Y", json_object_get_string_member(f, "filter"), "-T", "fields",
+                               "-e", "frame.number", "-e", "frame.time_relative", NULL };
+        TsharkResult sel = tshark_run(argv);
+        char **lines = g_strsplit(sel.out, "\n", -1);
+        GHashTable *frames = g_hash_table_lookup(expected, rule);
+
+        if (!frames) {
+            frames = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+            g_hash_table_insert(expected, g_strdup(rule), frames);
+        }
+        for (char **l = lines; *l; l++) {
+            char **cols = g_strsplit(*l, "\t", 2);
+            if (g_strv_length(cols) == 2) {
+                double t = g_ascii_strtod(cols[1], NULL);
+                if (t >= start - 5e-7 && t <= end + 5e-7)
+                    g_hash_table_add(frames, g_strdup(cols[0]));
+            }
+            g_strfreev(cols);
+        }
+        g_strfreev(lines);
+        tshark_result_clear(&sel);
+    }
+
+    /* Every mark at all (NULL), port_scan on every capture, each rule that fired. */
+    GHashTable *all = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GPtrArray *checks = g_ptr_array_new();
+    GHashTableIter rules;
+    gpointer rule, frames;
+
+    g_ptr_array_add(checks, NULL);
+    if (!g_hash_table_contains(expected, "port_scan"))
+        g_ptr_array_add(checks, "port_scan");
+    g_hash_table_iter_init(&rules, expected);
+    while (g_hash_table_iter_next(&rules, &rule, &frames)) {
+        GHashTableIter it;
+        gpointer frame;
+        g_ptr_array_add(checks, rule);
+        g_hash_table_iter_init(&it, frames);
+        while (g_hash_table_iter_next(&it, &frame, NULL))
+            g_hash_table_add(all, g_strdup(frame));
+    }
+    for (guint i = 0; i < checks->len; i++) {
+        const char *name = g_ptr_array_index(checks, i);
+        char *filter = name ? g_strdup_printf("trafan.rule == \"%s\"", name) : g_strdup("trafan.flag");
+        const char *two_pass[] = { "-2", "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
+        const char *one_pass[] = { "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
+        TsharkResult marked = tshark_run(two_pass), early = tshark_run(one_pass);
+        GHashTable *got = frame_set(marked.out), *got_early = frame_set(early.out);
+        GHashTable *none = g_hash_table_new(g_str_hash, g_str_equal);
+        GHashTable *want = name ? g_hash_table_lookup(expected, name) : all;
+        char *what = g_strdup_printf("%s: -Y '%s'", capture, filter);
+        GHashTableIter it;
+        gpointer frame;
+
+        g_assert_cmpint(marked.status != 0, ==, capture_is_truncated(capture));
+        assert_same_frames(what, got, want ? want : none);
+        g_hash_table_iter_init(&it, got_early);
+        while (g_hash_table_iter_next(&it, &frame, NULL))
+            if (!g_hash_table_contains(got, frame))
+                g_error("%s: one pass marks frame %s, two passes do not", what, (char *)frame);
+        g_free(what);
+        g_free(filter);
+        g_hash_table_unref(none);
+        g_hash_table_unref(got);
+        g_hash_table_unref(got_early);
+        tshark_result_clear(&marked);
+        tshark_result_clear(&early);
+    }
+    g_ptr_array_unref(checks);
+    g_hash_table_unref(all);
+    g_hash_table_unref(expected);
+}
+
 /* Every labelled flag is raised; every flag names a labelled host in its
- * labelled role; every flag's filter selects packets of the capture. */
+ * labelled role; every flag's filter selects packets of the capture, and
+ * the post-dissector marks exactly those. */
 static void
 test_detect_case(gconstpointer data)
 {
@@ -904,6 +1022,7 @@ test_detect_case(gconstpointer data)
     for (guint i = 0; i < c->expected->len; i++)
         if (!has_string(raised, g_ptr_array_index(c->expected, i)))
             g_error("%s: missing flag %s", c->capture, (char *)g_ptr_array_index(c->expected, i));
+    check_marks(capture, flags);
 
     json_node_unref(root);
     g_ptr_array_unref(raised);
