@@ -210,6 +210,9 @@ cli_init(const char *arg, void *userdata _U_)
         cli_fail("invalid preference", error->message);
     if (!trafan_run_options_parse(&run->opts, arg + strlen(CLI_PREFIX), &error))
         cli_fail("invalid -z " CLI_PREFIX " argument", error->message);
+    /* A filter on trafan's own fields (trafan.flag, ...) needs the flags. */
+    if (run->opts.filter && strstr(run->opts.filter, "trafan"))
+        trafan_mark_request();
     start_accumulators(run);
 
     if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))

@@ -47,9 +47,27 @@ static gint ett_trafan = -1, ett_flag = -1;
 static int trafan_tap = -1;
 static dissector_handle_t trafan_handle;
 
-/* Severity by rule: floods are errors, probing and beacons warnings, the
- * volume rules notes. */
-static expert_field ei_flood = EI_INIT, ei_probe = EI_INIT, ei_beacon = EI_INIT, ei_volume = EI_INIT;
+/* One expert item per rule, so that Expert Information groups the flags
+ * by rule; severity by rule: floods are errors, probing and beacons
+ * warnings, the volume rules notes.  A rule not listed here uses the last. */
+static struct {
+    const char   *rule;
+    const char   *name;         /* expert filter field */
+    const char   *summary;
+    int           severity;
+    expert_field  ei;
+} experts[] = {
+    { "port_scan", "trafan.port_scan", "Suspicious host: port_scan", PI_WARN, EI_INIT },
+    { "host_sweep", "trafan.host_sweep", "Suspicious host: host_sweep", PI_WARN, EI_INIT },
+    { "syn_flood", "trafan.syn_flood", "Suspicious host: syn_flood", PI_ERROR, EI_INIT },
+    { "icmp_flood", "trafan.icmp_flood", "Suspicious host: icmp_flood", PI_ERROR, EI_INIT },
+    { "udp_flood", "trafan.udp_flood", "Suspicious host: udp_flood", PI_ERROR, EI_INIT },
+    { "beacon", "trafan.beacon", "Suspicious host: beacon", PI_WARN, EI_INIT },
+    { "packet_rate", "trafan.packet_rate", "Suspicious host: packet_rate", PI_NOTE, EI_INIT },
+    { "bandwidth", "trafan.bandwidth", "Suspicious host: bandwidth", PI_NOTE, EI_INIT },
+    { "bandwidth_spike", "trafan.bandwidth_spike", "Suspicious host: bandwidth_spike", PI_NOTE, EI_INIT },
+    { NULL, "trafan.other", "Suspicious host", PI_WARN, EI_INIT },
+};
 
 /* What the first pass reads: the IP and transport headers. */
 static struct {
@@ -79,6 +97,8 @@ static struct {
     gboolean           live;        /* packets arrive as they happen */
     gint64             next_peek_ns;
     guint32            decided_frames;  /* frames the first pass has seen */
+    gboolean           gui;         /* inside Wireshark's GUI */
+    guint              watch;       /* GUI: the source that waits for the pass's end */
     char              *primer_filter;   /* the listener's filter, NULL: none */
     TrafanPacket       pkt;
 } state;
@@ -190,13 +210,11 @@ read_icmp(packet_info *pinfo, TrafanPacket *pkt)
 static expert_field *
 expert_for(const char *rule)
 {
-    if (g_str_has_suffix(rule, "_flood"))
-        return &ei_flood;
-    if (strcmp(rule, "beacon") == 0)
-        return &ei_beacon;
-    if (strcmp(rule, "packet_rate") == 0 || g_str_has_prefix(rule, "bandwidth"))
-        return &ei_volume;
-    return &ei_probe;
+    guint i = 0;
+
+    while (experts[i].rule && strcmp(experts[i].rule, rule) != 0)
+        i++;
+    return &experts[i].ei;
 }
 
 static void
@@ -288,6 +306,31 @@ track_new(void)
         update_primer();
 }
 
+static void *
+display_filter_of(capture_file *cf, void *data _U_)
+{
+    return cf && cf->dfilter ? g_strdup(cf->dfilter) : NULL;
+}
+
+/* Wireshark shows the packets a display filter selected during the pass;
+ * one that names a trafan field is applied again to the finished flags.
+ * Wireshark skips a filter equal to the current one (plugin_if cannot
+ * force it), so the text gains or loses a trailing space. */
+static gboolean
+refilter(gpointer data _U_)
+{
+    char *filter = plugin_if_get_capture_file(display_filter_of, NULL);
+
+    if (filter && strstr(filter, "trafan")) {
+        gsize len = strlen(filter);
+        char *again = len && filter[len - 1] == ' ' ? g_strndup(filter, len - 1) : g_strconcat(filter, " ", NULL);
+        plugin_if_apply_filter(again, TRUE);
+        g_free(again);
+    }
+    g_free(filter);
+    return G_SOURCE_REMOVE;
+}
+
 /* End of the sequential pass: every flag with its final window. */
 static void
 finish_pass(void)
@@ -301,6 +344,8 @@ finish_pass(void)
     for (guint i = 0; i < flags->len; i++)
         track(g_ptr_array_index(flags, i));
     update_primer();
+    if (state.gui)
+        g_idle_add(refilter, NULL);
 }
 
 static void
@@ -396,8 +441,8 @@ in_gui(void)
 }
 
 /* Wireshark runs the post-sequential cleanup after reading a file but not
- * after redissecting it for changed preferences: there the first pass is
- * over once the file is read and every frame has been decided. */
+ * after redissecting it for changed preferences: the first pass is over
+ * once the file is read and every frame has been decided. */
 static gboolean
 first_pass_over(void)
 {
@@ -408,6 +453,17 @@ first_pass_over(void)
            && state.decided_frames >= info->cf_count;
 }
 
+/* GUI: the first pass ends when the file is read and every frame decided. */
+static gboolean
+watch_first_pass(gpointer data _U_)
+{
+    if (state.detector && !state.finished && !first_pass_over())
+        return G_SOURCE_CONTINUE;
+    state.watch = 0;
+    finish_pass();
+    return G_SOURCE_REMOVE;
+}
+
 /* On the pass's first packet: is anyone going to look at the fields? */
 static void
 start_pass(proto_tree *tree)
@@ -415,7 +471,8 @@ start_pass(proto_tree *tree)
     GError *error = NULL;
 
     state.undecided = FALSE;
-    if (!state.requested && !in_gui() && !proto_field_is_referenced(tree, proto_trafan)) {
+    state.gui = in_gui();
+    if (!state.requested && !state.gui && !proto_field_is_referenced(tree, proto_trafan)) {
         want_input_fields(FALSE);
         return;
     }
@@ -429,6 +486,8 @@ start_pass(proto_tree *tree)
     state.detector = trafan_detector_new(&state.config);
     state.next_peek_ns = G_MININT64;
     state.decided_frames = 0;
+    if (state.gui)
+        state.watch = g_timeout_add(250, watch_first_pass, NULL);
 }
 
 static int
@@ -444,8 +503,6 @@ dissect_trafan(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
             start_pass(tree);
         if (state.detector)
             decide(pinfo, tree);
-    } else if (!state.finished && state.detector && first_pass_over()) {
-        finish_pass();
     }
     if (state.marks->len == 0)
         return 0;
@@ -466,6 +523,9 @@ dissect_trafan(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
 static void
 forget(void)
 {
+    if (state.watch)
+        g_source_remove(state.watch);
+    state.watch = 0;
     if (state.primer_filter)
         remove_tap_listener(&state);
     g_clear_pointer(&state.primer_filter, g_free);
@@ -528,12 +588,11 @@ trafan_mark_register(void)
                         "The display filter that selects the flag's packets", HFILL } },
     };
     static gint *ett[] = { &ett_trafan, &ett_flag };
-    static ei_register_info ei[] = {
-        { &ei_flood, { "trafan.flood", PI_SECURITY, PI_ERROR, "Suspicious host: flood", EXPFILL } },
-        { &ei_probe, { "trafan.probe", PI_SECURITY, PI_WARN, "Suspicious host: scan or sweep", EXPFILL } },
-        { &ei_beacon, { "trafan.beacon", PI_SECURITY, PI_WARN, "Suspicious host: beacon", EXPFILL } },
-        { &ei_volume, { "trafan.volume", PI_SECURITY, PI_NOTE, "Suspicious host: traffic volume", EXPFILL } },
-    };
+    static ei_register_info ei[G_N_ELEMENTS(experts)];
+
+    for (guint i = 0; i < G_N_ELEMENTS(experts); i++)
+        ei[i] = (ei_register_info){ &experts[i].ei,
+                                    { experts[i].name, PI_SECURITY, experts[i].severity, experts[i].summary, EXPFILL } };
 
     proto_trafan = proto_register_protocol("Traffic Analysis flags (trafan)", "trafan", "trafan");
     proto_register_field_array(proto_trafan, hf, array_length(hf));

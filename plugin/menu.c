@@ -5,7 +5,7 @@
  * The menu comes through plugin_if's ext_menubar API; the capture file's
  * name and display filter through plugin_if_get_capture_file().  Two
  * subprocesses run one after the other without blocking Wireshark:
- *     tshark -q -r FILE -z trafan,stat,out=DIR[,DISPLAY FILTER]
+ *     tshark [-2] -q -r FILE -z trafan,stat,out=DIR[,DISPLAY FILTER]
  *     trafan-graph --title NAME DIR/graph.dot -o DIR/hosts.svg
  * and GIO opens DIR/hosts.svg with the default handler of image/svg+xml.
  * Whatever is missing (a file, tshark, trafan-graph, a viewer) is said in
@@ -185,9 +185,11 @@ draw_host_graph(ext_menubar_gui_type gui_type _U_, gpointer gui_object _U_, gpoi
     job->svg = g_build_filename(job->dir, "hosts.svg", NULL);
 
     /* The same profile, so the same thresholds; the display filter last,
-     * commas and all. */
+     * commas and all.  A filter on trafan's own fields needs the flags
+     * decided before the packets are counted: two passes. */
     option = g_strdup_printf("trafan,stat,out=%s%s%s", job->dir, job->filter ? "," : "", job->filter ? job->filter : "");
-    const char *argv[] = { tshark, "-q", "-r", job->capture, "-z", option,
+    gboolean two_pass = job->filter && strstr(job->filter, "trafan");
+    const char *argv[] = { tshark, two_pass ? "-2" : "-q", "-q", "-r", job->capture, "-z", option,
                            is_default_profile() ? NULL : "-C", get_profile_name(), NULL };
     run(argv, export_done, job);
     g_free(option);
