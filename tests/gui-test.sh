@@ -104,6 +104,8 @@ main=$(window "$name") || fail "no main window: $(cat "$work/log")"
 xdotool windowsize "$main" 1500 900
 # 1. The flags table.
 table=$(window "Suspicious Hosts (trafan)") || fail "the Suspicious Hosts window did not open"
+xdotool windowmove "$table" 40 120
+xdotool windowsize "$table" 1500 300
 text=$(copy_text "$table" "$scanner")
 shot flags-table
 printf '%s\n' "$text" | grep -q "$scanner.*source.*port_scan" || fail "the scanner is not in the flags table: $text"
