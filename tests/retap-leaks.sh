@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# No leak across retaps: tshark under valgrind with two passes (the taps are
+# reset between them), two statistics trees, the flags table, the report
+# and a trafan display filter, so every life cycle of the plugin (post-
+# dissector, its filter-only listener, tree, table, -z trafan,stat) starts,
+# resets and ends.  Fails on any block definitely lost from trafan.so.
+#
+# Usage: tests/retap-leaks.sh PLUGIN WIRESHARK_VERSION CAPTURE
+# Exit 77 (skipped) without valgrind or tshark.
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -euo pipefail
+
+plugin=$1 version=$2 capture=$3
+for tool in valgrind tshark; do
+    command -v "$tool" >/dev/null || { echo "retap-leaks: $tool not installed, skipped"; exit 77; }
+done
+work=$(mktemp -d /tmp/trafan-leaks-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/plugins/$version/epan" "$work/home"
+cp "$plugin" "$work/plugins/$version/epan/trafan.so"
+cp "$capture" "$work/"
+chmod -R a+rwX "$work"
+as_user=()
+[ "$(id -u)" -ne 0 ] || as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+"${as_user[@]}" env -i PATH=/usr/bin:/bin HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins" \
+    valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --log-file="$work/valgrind.log" \
+    tshark -2 -q -r "$work/$(basename "$capture")" -Y 'trafan.flag' \
+        -z trafan,tree -z trafan,tree -z trafan,flags -z trafan,stat,format=json >"$work/out" 2>&1 \
+    || { cat "$work/out"; exit 1; }
+grep -q '"flags"' "$work/out" || { echo "retap-leaks: no report"; cat "$work/out"; exit 1; }
+grep -q 'port_scan' "$work/out" || { echo "retap-leaks: no flag"; exit 1; }
+# Loss records are separated by lines holding only "==PID==": one that is
+# definitely lost and has trafan.so on its stack is ours.
+ours=$(awk '/^==[0-9]+== *$/ { if (block ~ /definitely lost/ && block ~ /trafan\.so/) print block; block = ""; next }
+            { block = block $0 "\n" }' "$work/valgrind.log")
+grep -E 'definitely lost:|ERROR SUMMARY' "$work/valgrind.log" | sed 's/^==[0-9]*== */retap-leaks: /'
+if [ -n "$ours" ]; then
+    echo "retap-leaks: blocks lost by trafan.so:"
+    printf '%s\n' "$ours"
+    exit 1
+fi
+echo "retap-leaks: ok"
