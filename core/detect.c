@@ -196,12 +196,22 @@ trafan_port_listed(const char *list, guint16 port)
         if (!*p)
             break;
         guint v = 0;
-        while (g_ascii_isdigit(*p))
-            v = MIN(v * 10 + (guint)(*p++ - '0'), 65536u);
+        for (; g_ascii_isdigit(*p); p++)
+            v = MIN(v * 10 + (guint)(*p - '0'), 65536u);
         if (v == port)
             return TRUE;
     }
     return FALSE;
+}
+
+TrafanPortSet *
+trafan_port_set_new(const char *list)
+{
+    TrafanPortSet *set = g_new0(TrafanPortSet, 1);
+    for (guint port = 0; port < 65536; port++)
+        if (trafan_port_listed(list, (guint16)port))
+            set->bits[port / 64] |= G_GUINT64_CONSTANT(1) << (port % 64);
+    return set;
 }
 
 static void
@@ -260,7 +270,7 @@ option_text(const TrafanDetectConfig *cfg, const TrafanDetectOption *o)
     char num[G_ASCII_DTOSTR_BUF_SIZE];
     switch (o->type) {
     case TRAFAN_OPT_UINT:   return g_strdup_printf("%u", *(const guint *)field);
-    case TRAFAN_OPT_DOUBLE: return g_strdup(g_ascii_formatd(num, sizeof num, "%.17g", *(const double *)field));
+    case TRAFAN_OPT_DOUBLE: return g_strdup(g_ascii_dtostr(num, sizeof num, *(const double *)field));
     case TRAFAN_OPT_BOOL:   return g_strdup(*(const gboolean *)field ? "true" : "false");
     case TRAFAN_OPT_ENUM:   return g_strdup(o->enum_values[*(const guint *)field]);
     case TRAFAN_OPT_STRING: return g_strdup(*(char *const *)field ? *(char *const *)field : "");
@@ -1072,6 +1082,8 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
         ctx->config = rule_config(&d->cfg, r);
         ctx->detector = d;
         ctx->index = r;
+        if (ctx->rule->setup)
+            ctx->data = ctx->rule->setup(ctx);
         if (ctx->rule->judge) {
             d->set_of[r] = window_set_for(d, ctx);
             continue;
@@ -1099,9 +1111,11 @@ trafan_detector_free(TrafanDetector *d)
         table_unref(w->set, w->head);
         g_hash_table_unref(w->head_findings);
     }
-    for (guint r = 0; r < trafan_n_rules; r++)
+    for (guint r = 0; r < trafan_n_rules; r++) {
         if (d->rules[r].state)
             d->rules[r].rule->series->free_state(d->rules[r].state);
+        g_free(d->rules[r].data);
+    }
     g_hash_table_unref(d->body);
     g_hash_table_unref(d->output);
     g_hash_table_unref(d->previews);
@@ -1510,4 +1524,369 @@ trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **e
     d->now = MAX(d->now, later->now);
     d->untracked += later->untracked;
     return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* State files: the whole mergeable state as one GVariant               */
+
+#define STATE_VERSION  1
+#define KEY_TYPE       TRAFAN_KEY_TYPE
+#define ENTRIES_TYPE   "a(" KEY_TYPE "av)"
+#define FINDINGS_TYPE  "a(s" TRAFAN_ADDRESS_TYPE "uxxxxddbta(" TRAFAN_ADDRESS_TYPE "t)asbmsms)"
+#define WINDOW_TYPE    "(xx" ENTRIES_TYPE "m" ENTRIES_TYPE FINDINGS_TYPE ")"
+#define DETECTOR_TYPE  "(usbxxxta(xa" WINDOW_TYPE ")a(sv)" FINDINGS_TYPE FINDINGS_TYPE FINDINGS_TYPE ")"
+
+static GVariant *
+agg_save(const TrafanAggClass *cls, gconstpointer agg)
+{
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("av"));
+    for (guint i = 0; i < cls->n_fields; i++) {
+        const TrafanAggField *f = &cls->fields[i];
+        const guint8 *base = (const guint8 *)agg + f->offset;
+        for (guint k = 0; k < f->n; k++) {
+            GVariant *v;
+            if (f->kind == TRAFAN_AGG_DISTINCT)
+                v = trafan_distinct_save((const TrafanDistinct *)base + k);
+            else if (f->kind == TRAFAN_AGG_FIRST || f->kind == TRAFAN_AGG_LAST)
+                v = g_variant_new_int64(((const gint64 *)base)[k]);
+            else
+                v = g_variant_new_uint64(((const guint64 *)base)[k]);
+            g_variant_builder_add(&b, "v", v);
+        }
+    }
+    return g_variant_builder_end(&b);
+}
+
+static gpointer
+agg_load(const TrafanAggClass *cls, GVariant *saved, guint cap)
+{
+    gpointer agg = agg_new(cls);
+    gsize child = 0, n = g_variant_n_children(saved);
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < cls->n_fields; i++) {
+        const TrafanAggField *f = &cls->fields[i];
+        guint8 *base = (guint8 *)agg + f->offset;
+        for (guint k = 0; ok && k < f->n; k++) {
+            if (child >= n) {
+                ok = FALSE;
+                break;
+            }
+            GVariant *boxed = g_variant_get_child_value(saved, child++);
+            GVariant *v = g_variant_get_variant(boxed);
+            if (f->kind == TRAFAN_AGG_DISTINCT)
+                ok = g_variant_is_of_type(v, G_VARIANT_TYPE(TRAFAN_DISTINCT_TYPE)) &&
+                     trafan_distinct_load((TrafanDistinct *)base + k, v, cap, NULL);
+            else if (f->kind == TRAFAN_AGG_FIRST || f->kind == TRAFAN_AGG_LAST)
+                ok = g_variant_is_of_type(v, G_VARIANT_TYPE_INT64) &&
+                     ((((gint64 *)base)[k] = g_variant_get_int64(v)), TRUE);
+            else
+                ok = g_variant_is_of_type(v, G_VARIANT_TYPE_UINT64) &&
+                     ((((guint64 *)base)[k] = g_variant_get_uint64(v)), TRUE);
+            g_variant_unref(v);
+            g_variant_unref(boxed);
+        }
+    }
+    if (!ok || child != n) {
+        agg_free(cls, agg);
+        return NULL;
+    }
+    return agg;
+}
+
+static int
+key_ptr_compare(gconstpointer a, gconstpointer b)
+{
+    return memcmp(*(const TrafanKey *const *)a, *(const TrafanKey *const *)b, sizeof(TrafanKey));
+}
+
+/* A table's TrafanKeys in byte order: the same state, the same bytes. */
+static GPtrArray *
+sorted_keys(GHashTable *table)
+{
+    GPtrArray *keys = g_ptr_array_sized_new(g_hash_table_size(table));
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_ptr_array_add(keys, k);
+    g_ptr_array_sort(keys, key_ptr_compare);
+    return keys;
+}
+
+static GVariant *
+entries_save(const WindowSet *set, GHashTable *table)
+{
+    GVariantBuilder b;
+    GPtrArray *keys = sorted_keys(table);
+    g_variant_builder_init(&b, G_VARIANT_TYPE(ENTRIES_TYPE));
+    for (guint i = 0; i < keys->len; i++)
+        g_variant_builder_add(&b, "(@" KEY_TYPE "@av)", trafan_key_save(keys->pdata[i]),
+                              agg_save(set->agg, g_hash_table_lookup(table, keys->pdata[i])));
+    g_ptr_array_unref(keys);
+    return g_variant_builder_end(&b);
+}
+
+static gboolean
+entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, GVariant *saved)
+{
+    GVariantIter it;
+    GVariant *k, *agg_v;
+    g_variant_iter_init(&it, saved);
+    while (g_variant_iter_next(&it, "(@" KEY_TYPE "@av)", &k, &agg_v)) {
+        TrafanKey key;
+        gpointer agg = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key)
+                     ? agg_load(set->agg, agg_v, d->cfg.exact_cap) : NULL;
+        g_variant_unref(k);
+        g_variant_unref(agg_v);
+        if (agg == NULL)
+            return FALSE;
+        g_hash_table_insert(into, g_memdup2(&key, sizeof key), agg);
+    }
+    return TRUE;
+}
+
+static GVariant *
+findings_save(GHashTable *map)
+{
+    GVariantBuilder b;
+    GPtrArray *keys = sorted_keys(map);
+    g_variant_builder_init(&b, G_VARIANT_TYPE(FINDINGS_TYPE));
+    for (guint i = 0; i < keys->len; i++) {
+        const Finding *f = g_hash_table_lookup(map, keys->pdata[i]);
+        GVariantBuilder peers, clauses;
+        g_variant_builder_init(&peers, G_VARIANT_TYPE("a(" TRAFAN_ADDRESS_TYPE "t)"));
+        GPtrArray *tallies = table_values(f->peers);
+        g_ptr_array_sort(tallies, trafan_tally_by_count);
+        for (guint j = 0; j < tallies->len; j++) {
+            const TrafanTally *t = tallies->pdata[j];
+            g_variant_builder_add(&peers, "(@" TRAFAN_ADDRESS_TYPE "t)", trafan_address_save(&t->item), t->count);
+        }
+        g_ptr_array_unref(tallies);
+        g_variant_builder_init(&clauses, G_VARIANT_TYPE("as"));
+        for (guint j = 0; j < f->clauses->len; j++)
+            g_variant_builder_add(&clauses, "s", (const char *)f->clauses->pdata[j]);
+        g_variant_builder_add(&b, "(s@" TRAFAN_ADDRESS_TYPE "uxxxxddbta(" TRAFAN_ADDRESS_TYPE "t)asbmsms)",
+                              trafan_rules[f->rule]->name, trafan_address_save(&f->host), (guint32)f->role,
+                              f->start, f->end, f->window_ns, f->worst_start, f->observed, f->threshold,
+                              f->approximate, f->peers_total, &peers, &clauses, f->clauses_overflow,
+                              f->detail, f->broad);
+    }
+    g_ptr_array_unref(keys);
+    return g_variant_builder_end(&b);
+}
+
+static gboolean
+findings_load(const TrafanDetector *d, GHashTable *into, GVariant *saved, gboolean with_flags)
+{
+    GVariantIter it, *peers, *clauses;
+    const char *rule_name;
+    GVariant *host_v;
+    guint32 role;
+    gint64 start, end, window_ns, worst_start;
+    double observed, threshold;
+    gboolean approximate, overflow;
+    guint64 peers_total;
+    char *detail, *broad;
+
+    g_variant_iter_init(&it, saved);
+    while (g_variant_iter_next(&it, "(&s@" TRAFAN_ADDRESS_TYPE "uxxxxddbta(" TRAFAN_ADDRESS_TYPE "t)asbmsms)",
+                               &rule_name, &host_v, &role, &start, &end, &window_ns, &worst_start,
+                               &observed, &threshold, &approximate, &peers_total, &peers, &clauses,
+                               &overflow, &detail, &broad)) {
+        TrafanAddress host;
+        guint rule = 0;
+        while (rule < trafan_n_rules && strcmp(trafan_rules[rule]->name, rule_name) != 0)
+            rule++;
+        gboolean created = FALSE, ok = trafan_address_load(host_v, &host) && rule < trafan_n_rules &&
+                                       role <= TRAFAN_ROLE_TARGET;
+        Finding *f = ok ? findings_get(into, &host, role, rule, &created) : NULL;
+        ok = ok && created;
+        if (ok) {
+            f->start = start;
+            f->end = end;
+            f->window_ns = window_ns;
+            f->worst_start = worst_start;
+            f->observed = observed;
+            f->threshold = threshold;
+            f->approximate = approximate;
+            f->peers_total = peers_total;
+            f->clauses_overflow = overflow;
+            f->detail = detail;
+            f->broad = broad;
+            detail = broad = NULL;
+            GVariant *peer_v;
+            guint64 count;
+            while (ok && g_variant_iter_next(peers, "(@" TRAFAN_ADDRESS_TYPE "t)", &peer_v, &count)) {
+                TrafanAddress peer;
+                ok = trafan_address_load(peer_v, &peer);
+                if (ok)
+                    fold_peer(f, &peer, count, G_MAXUINT);
+                g_variant_unref(peer_v);
+            }
+            const char *clause;
+            while (g_variant_iter_next(clauses, "&s", &clause))
+                g_ptr_array_add(f->clauses, g_strdup(clause));
+            g_ptr_array_sort(f->clauses, str_ptr_compare);
+            f->dirty = TRUE;
+            if (with_flags)
+                f->flag = trafan_flag_new(&f->host, f->role, trafan_rules[rule]->name);
+        }
+        g_free(detail);
+        g_free(broad);
+        g_variant_iter_free(peers);
+        g_variant_iter_free(clauses);
+        g_variant_unref(host_v);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+GVariant *
+trafan_detector_save(const TrafanDetector *d)
+{
+    g_return_val_if_fail(!d->finished, NULL);
+    GVariantBuilder sets, series;
+    g_variant_builder_init(&sets, G_VARIANT_TYPE("a(xa" WINDOW_TYPE ")"));
+    for (guint s = 0; s < d->n_sets; s++) {
+        const WindowSet *set = &d->sets[s];
+        GVariantBuilder phases;
+        g_variant_builder_init(&phases, G_VARIANT_TYPE("a" WINDOW_TYPE));
+        for (guint ph = 0; ph < 2; ph++) {
+            const Window *w = &set->phase[ph];
+            g_variant_builder_add(&phases, "(xx@" ENTRIES_TYPE "@m" ENTRIES_TYPE "@" FINDINGS_TYPE ")",
+                                  w->index, w->head_index, entries_save(set, w->open),
+                                  g_variant_new_maybe(G_VARIANT_TYPE(ENTRIES_TYPE),
+                                                      w->head ? entries_save(set, w->head) : NULL),
+                                  findings_save(w->head_findings));
+        }
+        g_variant_builder_add(&sets, "(xa" WINDOW_TYPE ")", set->length, &phases);
+    }
+    g_variant_builder_init(&series, G_VARIANT_TYPE("a(sv)"));
+    for (guint r = 0; r < trafan_n_rules; r++)
+        if (d->rules[r].state)
+            g_variant_builder_add(&series, "(sv)", d->rules[r].rule->name,
+                                  d->rules[r].rule->series->save(d->rules[r].state));
+    char *config = trafan_detect_config_describe(&d->cfg);
+    GVariant *v = g_variant_new("(usbxxxta(xa" WINDOW_TYPE ")a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE
+                                "@" FINDINGS_TYPE ")", STATE_VERSION, config, d->seen, d->first_ns,
+                                d->ref_ns, d->now, d->untracked, &sets, &series, findings_save(d->body),
+                                findings_save(d->output), findings_save(d->previews));
+    g_free(config);
+    return v;
+}
+
+/* "port_scan_ports is 15 here, 20 in the state" for each option that differs. */
+static char *
+config_difference(const char *here, const char *there)
+{
+    char **a = g_strsplit(here, "\n", -1), **b = g_strsplit(there, "\n", -1);
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; a[i] && *a[i]; i++) {
+        const char *eq = strchr(a[i], '=');
+        gsize name_len = eq ? (gsize)(eq - a[i]) + 1 : strlen(a[i]);
+        const char *other = NULL;
+        for (guint j = 0; b[j]; j++)
+            if (strncmp(b[j], a[i], name_len) == 0)
+                other = b[j] + name_len;
+        if (eq && (other == NULL || strcmp(other, eq + 1) != 0)) {
+            char *shown = g_strescape(other ? other : "(absent)", NULL);
+            g_string_append_printf(s, "%s%.*s is %s here, %s in the state", s->len ? "; " : "",
+                                   (int)(name_len - 1), a[i], eq + 1, shown);
+            g_free(shown);
+        }
+    }
+    g_strfreev(a);
+    g_strfreev(b);
+    return g_string_free(s, FALSE);
+}
+
+TrafanDetector *
+trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **error)
+{
+    if (!g_variant_is_of_type(state, G_VARIANT_TYPE(DETECTOR_TYPE))) {
+        g_set_error(error, trafan_state_error_quark(), 1, "not a trafan detector state (type %s)",
+                    g_variant_get_type_string(state));
+        return NULL;
+    }
+    guint32 version;
+    const char *saved_config;
+    g_variant_get_child(state, 0, "u", &version);
+    if (version != STATE_VERSION) {
+        g_set_error(error, trafan_state_error_quark(), 2, "detector state version %u, this trafan reads %u",
+                    version, STATE_VERSION);
+        return NULL;
+    }
+    TrafanDetector *d = trafan_detector_new(cfg);
+    char *config = trafan_detect_config_describe(&d->cfg);
+    g_variant_get_child(state, 1, "&s", &saved_config);
+    if (strcmp(config, saved_config) != 0) {
+        char *diff = config_difference(config, saved_config);
+        g_set_error(error, trafan_state_error_quark(), 3, "detector state made with other options: %s", diff);
+        g_free(diff);
+        g_free(config);
+        trafan_detector_free(d);
+        return NULL;
+    }
+    g_free(config);
+
+    GVariant *sets, *series, *body, *output, *previews;
+    g_variant_get(state, "(u&sbxxxt@a(xa" WINDOW_TYPE ")@a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE "@"
+                  FINDINGS_TYPE ")", &version, &saved_config, &d->seen, &d->first_ns, &d->ref_ns, &d->now,
+                  &d->untracked, &sets, &series, &body, &output, &previews);
+    gboolean ok = g_variant_n_children(sets) == d->n_sets;
+    for (guint s = 0; ok && s < d->n_sets; s++) {
+        WindowSet *set = &d->sets[s];
+        GVariant *saved_set = g_variant_get_child_value(sets, s);
+        GVariant *phases = g_variant_get_child_value(saved_set, 1);
+        gint64 length;
+        g_variant_get_child(saved_set, 0, "x", &length);
+        ok = length == set->length && g_variant_n_children(phases) == 2;
+        for (guint ph = 0; ok && ph < 2; ph++) {
+            Window *w = &set->phase[ph];
+            GVariant *open, *head, *head_findings;
+            g_variant_get_child(phases, ph, "(xx@" ENTRIES_TYPE "@m" ENTRIES_TYPE "@" FINDINGS_TYPE ")",
+                                &w->index, &w->head_index, &open, &head, &head_findings);
+            ok = entries_load(d, set, w->open, open) && findings_load(d, w->head_findings, head_findings, FALSE);
+            GVariant *head_entries = g_variant_get_maybe(head);
+            if (ok && head_entries) {
+                w->head = window_table();
+                ok = entries_load(d, set, w->head, head_entries);
+            }
+            if (head_entries)
+                g_variant_unref(head_entries);
+            g_variant_unref(open);
+            g_variant_unref(head);
+            g_variant_unref(head_findings);
+        }
+        g_variant_unref(phases);
+        g_variant_unref(saved_set);
+    }
+    GVariantIter it;
+    const char *name;
+    GVariant *saved;
+    g_variant_iter_init(&it, series);
+    while (ok && g_variant_iter_next(&it, "(&sv)", &name, &saved)) {
+        guint r = 0;
+        while (r < trafan_n_rules && strcmp(trafan_rules[r]->name, name) != 0)
+            r++;
+        ok = r < trafan_n_rules && d->rules[r].state &&
+             d->rules[r].rule->series->load(&d->rules[r], d->rules[r].state, saved, error);
+        g_variant_unref(saved);
+    }
+    ok = ok && findings_load(d, d->body, body, FALSE) && findings_load(d, d->output, output, TRUE) &&
+         findings_load(d, d->previews, previews, TRUE);
+    g_variant_unref(sets);
+    g_variant_unref(series);
+    g_variant_unref(body);
+    g_variant_unref(output);
+    g_variant_unref(previews);
+    if (!ok) {
+        if (error && *error == NULL)
+            g_set_error(error, trafan_state_error_quark(), 4, "detector state is malformed");
+        trafan_detector_free(d);
+        return NULL;
+    }
+    return d;
 }

@@ -106,6 +106,13 @@ const GPtrArray *trafan_detector_finish(TrafanDetector *d);
  * finished).  Exact when later's packets are not older than d's. */
 gboolean         trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later,
                                        GError **error);
+/* The whole mergeable state (windows, sketches, series, findings, the
+ * options that shaped it, a format version) as a GVariant, before
+ * finish(); the same state gives the same bytes.  load() refuses a state of
+ * another version or made with other options (naming them), and anything
+ * malformed; pass untrusted data through g_variant_get_normal_form() first. */
+GVariant        *trafan_detector_save(const TrafanDetector *d);
+TrafanDetector  *trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **error);
 /* Bytes the windows, sketches and series hold now (an estimate). */
 gsize            trafan_detector_state_bytes(const TrafanDetector *d);
 /* Distinct (host, role, rule) findings so far. */

@@ -337,3 +337,119 @@ trafan_tally_table(void)
 {
     return g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
 }
+
+/* ------------------------------------------------------------------ */
+/* State files                                                          */
+
+G_DEFINE_QUARK(trafan-state-error-quark, trafan_state_error)
+
+GVariant *
+trafan_address_save(const TrafanAddress *a)
+{
+    return g_variant_new("(y@ay)", a->family,
+                         g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, a->bytes, sizeof a->bytes, 1));
+}
+
+gboolean
+trafan_address_load(GVariant *v, TrafanAddress *out)
+{
+    GVariant *bytes;
+    gsize n;
+    memset(out, 0, sizeof *out);
+    g_variant_get(v, "(y@ay)", &out->family, &bytes);
+    const guint8 *data = g_variant_get_fixed_array(bytes, &n, 1);
+    gboolean ok = n == sizeof out->bytes && (out->family == 0 || out->family == 4 || out->family == 6);
+    if (ok)
+        memcpy(out->bytes, data, n);
+    g_variant_unref(bytes);
+    return ok;
+}
+
+static int
+tally_by_item(gconstpointer pa, gconstpointer pb)
+{
+    return trafan_item_compare(&(*(TrafanTally *const *)pa)->item, &(*(TrafanTally *const *)pb)->item);
+}
+
+GVariant *
+trafan_distinct_save(const TrafanDistinct *s)
+{
+    GVariantBuilder items;
+    GPtrArray *all = trafan_distinct_tallies(s);
+    g_ptr_array_sort(all, tally_by_item);       /* the same state, the same bytes */
+    g_variant_builder_init(&items, G_VARIANT_TYPE("a((yay)t)"));
+    for (guint i = 0; i < all->len; i++) {
+        const TrafanTally *t = all->pdata[i];
+        g_variant_builder_add(&items, "(@(yay)t)", trafan_address_save(&t->item), t->count);
+    }
+    g_ptr_array_unref(all);
+    return g_variant_new("(a((yay)t)@ay)", &items,
+                         g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, s->hll, s->hll ? TRAFAN_HLL_M : 0, 1));
+}
+
+gboolean
+trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
+{
+    GVariant *items, *hll, *item;
+    gsize n_items, n_hll;
+    gboolean ok = TRUE;
+
+    trafan_distinct_clear(s);
+    g_variant_get(v, "(@a((yay)t)@ay)", &items, &hll);
+    n_items = g_variant_n_children(items);
+    const guint8 *registers = g_variant_get_fixed_array(hll, &n_hll, 1);
+    if ((n_hll != 0 && n_hll != TRAFAN_HLL_M) || n_items > MAX(cap, TRAFAN_DISTINCT_INLINE) ||
+        (n_hll == 0 && n_items > cap)) {
+        ok = FALSE;
+    } else {
+        if (n_items > TRAFAN_DISTINCT_INLINE)
+            s->exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
+        for (gsize i = 0; ok && i < n_items; i++) {
+            TrafanTally t;
+            GVariant *addr;
+            item = g_variant_get_child_value(items, i);
+            g_variant_get(item, "(@(yay)t)", &addr, &t.count);
+            ok = trafan_address_load(addr, &t.item) && !trafan_distinct_contains(s, &t.item);
+            if (ok && s->exact) {
+                TrafanTally *copy = g_memdup2(&t, sizeof t);
+                g_hash_table_insert(s->exact, &copy->item, copy);
+            } else if (ok) {
+                s->inline_items[s->n_inline++] = t;
+            }
+            g_variant_unref(addr);
+            g_variant_unref(item);
+        }
+        if (ok && n_hll)
+            s->hll = g_memdup2(registers, TRAFAN_HLL_M);
+    }
+    g_variant_unref(items);
+    g_variant_unref(hll);
+    if (!ok) {
+        trafan_distinct_clear(s);
+        g_set_error(error, trafan_state_error_quark(), 1, "a distinct counter is malformed");
+    }
+    return ok;
+}
+
+GVariant *
+trafan_key_save(const TrafanKey *k)
+{
+    return g_variant_new("(@" TRAFAN_ADDRESS_TYPE "@" TRAFAN_ADDRESS_TYPE "yq)",
+                         trafan_address_save(&k->a), trafan_address_save(&k->b), k->proto, k->port);
+}
+
+gboolean
+trafan_key_load(GVariant *v, TrafanKey *k)
+{
+    GVariant *a, *b;
+    guint8 proto;
+    guint16 port;
+    TrafanAddress x, y;
+    g_variant_get(v, "(@" TRAFAN_ADDRESS_TYPE "@" TRAFAN_ADDRESS_TYPE "yq)", &a, &b, &proto, &port);
+    gboolean ok = trafan_address_load(a, &x) && trafan_address_load(b, &y);
+    *k = trafan_key(&x, &y, proto, port);
+    g_variant_unref(a);
+    g_variant_unref(b);
+    return ok;
+}
+

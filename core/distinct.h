@@ -79,6 +79,18 @@ trafan_distinct_approximate(const TrafanDistinct *s)
 int       trafan_tally_by_count(gconstpointer pa, gconstpointer pb);
 GHashTable *trafan_tally_table(void);
 
+/* State files (GVariant). */
+#define TRAFAN_ADDRESS_TYPE  "(yay)"
+#define TRAFAN_DISTINCT_TYPE "(a((yay)t)ay)"
+#define TRAFAN_KEY_TYPE      "((yay)(yay)yq)"
+GQuark    trafan_state_error_quark(void);
+GVariant *trafan_address_save(const TrafanAddress *a);
+gboolean  trafan_address_load(GVariant *v, TrafanAddress *out);
+GVariant *trafan_key_save(const TrafanKey *k);
+gboolean  trafan_key_load(GVariant *v, TrafanKey *k);
+GVariant *trafan_distinct_save(const TrafanDistinct *s);
+gboolean  trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error);
+
 G_END_DECLS
 
 #endif

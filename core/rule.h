@@ -116,6 +116,7 @@ struct TrafanRuleCtx {
     const TrafanRule *rule;
     const void       *config;   /* the rule's own options */
     gpointer          state;    /* series rules: their state */
+    gpointer          data;     /* what setup() derived from the options */
     gint64            window_ns;/* windowed rules: the window's length */
     TrafanDetector   *detector; /* for the engine's helpers only */
     guint             index;    /* the rule's place in the registry */
@@ -142,6 +143,9 @@ struct TrafanRule {
     gsize                     config_size;
     guint                     events;       /* TRAFAN_EVENT_BIT()s it observes */
     void (*observe)(TrafanRuleCtx *ctx, const TrafanEvent *ev);
+    /* Optional: derive what observe needs from the options, once (e.g. a
+     * port set); the engine frees it with g_free(). */
+    gpointer (*setup)(const TrafanRuleCtx *ctx);
     /* Appended to the summary of a source flag with several peers. */
     const char               *source_peers; /* e.g. "destinations in all" */
 
@@ -191,8 +195,16 @@ gboolean trafan_is_group(const TrafanAddress *a);
 /* UDP from a service port (the usual amplification vectors, or a port
  * below 1024 answering a client port): a response. */
 gboolean trafan_udp_is_response(guint16 sport, guint16 dport);
-/* Is port in a list of ports such as "22;21;23" (a rule's string option)? */
+/* Is port in a list of ports such as "22;21;23" (a rule's string option)?
+ * For the packet path, make a TrafanPortSet once instead. */
 gboolean trafan_port_listed(const char *list, guint16 port);
+typedef struct { guint64 bits[65536 / 64]; } TrafanPortSet;
+TrafanPortSet *trafan_port_set_new(const char *list);
+static inline gboolean
+trafan_port_set_has(const TrafanPortSet *set, guint16 port)
+{
+    return (set->bits[port / 64] >> (port % 64)) & 1;
+}
 
 /* Text, locale-independent. */
 const char *trafan_addr_text(const TrafanAddress *a, char buf[TRAFAN_ADDRSTRLEN]);

@@ -746,6 +746,10 @@ mixed_stream(void)
         udp(s, S(sec + 0.5), "192.0.2.30", 5004, "198.51.100.31", 5004, 20000);
     for (guint i = 0; i < 1000; i++)
         tcp(s, S(150 + i * 0.0005), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    for (guint i = 0; i < 40; i++)
+        connection(s, S(20 + i * 0.4), "198.51.100.9", 41000 + i, "192.0.2.22", 22, 8, 300);
+    for (guint i = 0; i < 1200; i++)
+        udp(s, S(120 + i * 0.0025), "198.51.100.77", 40000, "192.0.2.80", 9999, 512);
     stream_sort(s);
     return s;
 }
@@ -781,6 +785,31 @@ flags_dump(const GPtrArray *flags)
 }
 
 /* Run the stream in n slices and merge them in order. */
+/* A detector through a state file and back: bytes, normal form, load. */
+static TrafanDetector *
+through_state(TrafanDetector *d, const TrafanDetectConfig *cfg)
+{
+    GVariant *state = g_variant_ref_sink(trafan_detector_save(d));
+    GBytes *bytes = g_variant_get_data_as_bytes(state);
+    GVariant *read = g_variant_ref_sink(g_variant_new_from_bytes(g_variant_get_type(state), bytes, FALSE));
+    GVariant *normal = g_variant_get_normal_form(read);
+    GError *error = NULL;
+    TrafanDetector *back = trafan_detector_load(cfg, normal, &error);
+    g_assert_no_error(error);
+    /* The same state, the same bytes. */
+    GVariant *again = g_variant_ref_sink(trafan_detector_save(back));
+    g_assert_true(g_variant_equal(state, again));
+    g_variant_unref(again);
+    g_variant_unref(normal);
+    g_variant_unref(read);
+    g_bytes_unref(bytes);
+    g_variant_unref(state);
+    trafan_detector_free(d);
+    return back;
+}
+
+static gboolean use_states;     /* merged_dump() sends each slice through a state file */
+
 static char *
 merged_dump(GArray *s, const guint *cuts, guint n_cuts, const TrafanDetectConfig *cfg)
 {
@@ -791,6 +820,8 @@ merged_dump(GArray *s, const guint *cuts, guint n_cuts, const TrafanDetectConfig
         TrafanDetector *slice = trafan_detector_new(cfg);
         for (guint i = from; i < to; i++)
             trafan_detector_add(slice, &g_array_index(s, TrafanPacket, i));
+        if (use_states)
+            slice = through_state(slice, cfg);
         if (whole == NULL) {
             whole = slice;
         } else {
@@ -815,7 +846,7 @@ test_merge_equals_whole(void)
     char *whole = merged_dump(s, NULL, 0, &cfg);
     /* Each rule fires, so the comparison covers them all. */
     static const char *const rules[] = { "port_scan", "host_sweep", "syn_flood", "icmp_flood",
-                                         "beacon", "bandwidth_spike" };
+                                         "udp_flood", "beacon", "bandwidth_spike", "brute_force" };
     for (guint r = 0; r < G_N_ELEMENTS(rules); r++)
         if (!strstr(whole, rules[r]))
             g_error("%s missing from:\n%s", rules[r], whole);
@@ -843,6 +874,50 @@ test_merge_equals_whole(void)
     g_free(whole);
     trafan_detect_config_clear(&cfg);
     g_array_unref(s);
+}
+
+static void
+test_merge_through_states(void)
+{
+    use_states = TRUE;
+    test_merge_equals_whole();
+    use_states = FALSE;
+}
+
+static void
+test_state_refuses(void)
+{
+    TrafanDetectConfig a, b;
+    trafan_detect_config_init(&a);
+    trafan_detect_config_init(&b);
+    g_assert_true(trafan_detect_config_set(&b, "port_scan_ports", "40", NULL));
+    TrafanDetector *x = trafan_detector_new(&a);
+    GVariant *state = g_variant_ref_sink(trafan_detector_save(x));
+    GError *error = NULL;
+    g_assert_null(trafan_detector_load(&b, state, &error));
+    g_assert_nonnull(strstr(error->message, "port_scan_ports is 40 here, 15 in the state"));
+    g_clear_error(&error);
+
+    /* Another type, and bytes that are not a state at all. */
+    GVariant *other = g_variant_ref_sink(g_variant_new("(us)", 1, "x"));
+    g_assert_null(trafan_detector_load(&a, other, &error));
+    g_assert_nonnull(strstr(error->message, "not a trafan detector state"));
+    g_clear_error(&error);
+    static const guint8 junk[] = "0123456789abcdef0123456789abcdef";
+    GVariant *garbage = g_variant_ref_sink(g_variant_new_from_data(g_variant_get_type(state), junk, sizeof junk,
+                                                                   FALSE, NULL, NULL));
+    GVariant *normal = g_variant_get_normal_form(garbage);
+    TrafanDetector *y = trafan_detector_load(&a, normal, &error);
+    g_assert_null(y);           /* a version or options it cannot have */
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    g_variant_unref(normal);
+    g_variant_unref(garbage);
+    g_variant_unref(other);
+    g_variant_unref(state);
+    trafan_detector_free(x);
+    trafan_detect_config_clear(&a);
+    trafan_detect_config_clear(&b);
 }
 
 static void
@@ -925,6 +1000,40 @@ test_live_alerts(void)
     g_array_unref(s);
 }
 
+/* The Statistics window judges spikes on the intervals closed so far: the
+ * spike at second 30 shows once second 31 has begun, before the end. */
+static void
+test_peek_spike(void)
+{
+    GArray *s = stream_new();
+    for (guint sec = 0; sec < 40; sec++)
+        for (guint i = 0; i < 100; i++)
+            udp(s, S(sec + i * 0.01), "192.0.2.30", 5004, "198.51.100.31", 5004, 1000);
+    for (guint i = 0; i < 4000; i++)
+        tcp(s, S(30 + i * 0.0002), "192.0.2.99", 443, "198.51.100.31", 50000, ACK, 1500);
+    stream_sort(s);
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    TrafanDetector *d = trafan_detector_new(&cfg);
+    gint64 seen_at = -1;
+    for (guint i = 0; i < s->len && seen_at < 0; i++) {
+        const TrafanPacket *p = &g_array_index(s, TrafanPacket, i);
+        trafan_detector_add(d, p);
+        trafan_detector_peek(d);
+        GPtrArray *fresh = trafan_detector_take_new(d);
+        if (fresh->len) {
+            g_assert_cmpstr(((const TrafanFlag *)fresh->pdata[0])->rule, ==, "bandwidth_spike");
+            seen_at = p->rel_ns;
+        }
+    }
+    g_assert_cmpint(seen_at, >=, S(31));
+    g_assert_cmpint(seen_at, <, S(32));
+    g_assert_cmpuint(trafan_detector_finish(d)->len, ==, 1);
+    trafan_detector_free(d);
+    trafan_detect_config_clear(&cfg);
+    g_array_unref(s);
+}
+
 static void
 test_flag_basics(void)
 {
@@ -936,6 +1045,199 @@ test_flag_basics(void)
     g_assert_cmpstr(trafan_role_name(TRAFAN_ROLE_SOURCE), ==, "source");
     trafan_flag_free(f);
     trafan_flag_free(NULL);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Second-generation rules: one behaviour per case, each threshold met
+ * once one below (no flag) and once at it (flag).                     */
+
+typedef struct {
+    const char *path;
+    void      (*build)(GArray *s, guint n);
+    guint       n;
+    const char *expected;       /* "host rule role", or NULL: no flag at all */
+} RuleCase;
+
+/* n failed SSH logins, one every 0.5 s: ~22 packets, the same bytes each. */
+static void
+ssh_guesses(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++)
+        connection(s, S(10 + i * 0.5), "198.51.100.9", 40000 + i, "192.0.2.22", 22, 8, 300);
+}
+
+/* A monitoring check of the SSH port once a minute. */
+static void
+ssh_monitor(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++)
+        connection(s, S(10 + i * 60.0), "192.0.2.200", 40000 + i, "192.0.2.22", 22, 2, 300);
+}
+
+/* Admin sessions: the same number of connections, but long ones. */
+static void
+ssh_sessions(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++)
+        connection(s, S(10 + i * 0.5), "192.0.2.201", 40000 + i, "192.0.2.22", 22, 80, 300);
+}
+
+/* nmap -PA: a bare ACK to port 80 of n addresses; live ones answer RST. */
+static void
+ack_sweep(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char target[32];
+        g_snprintf(target, sizeof target, "10.9.%u.%u", i / 200, 1 + i % 200);
+        tcp(s, S(5 + i * 0.01), "10.9.0.250", 51000, target, 80, ACK, 60);
+        if (i % 3 == 0)
+            tcp(s, S(5 + i * 0.01 + 0.001), target, 80, "10.9.0.250", 51000, RST, 60);
+    }
+}
+
+static void
+fin_sweep(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char target[32];
+        g_snprintf(target, sizeof target, "10.9.0.%u", 1 + i);
+        tcp(s, S(5 + i * 0.01), "10.9.0.250", 51000 + i, target, 443, FIN, 60);
+    }
+}
+
+static void
+timestamp_sweep(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char target[32];
+        g_snprintf(target, sizeof target, "10.9.1.%u", 1 + i);
+        icmp(s, S(5 + i * 0.01), "10.9.0.250", target, 13, 0);
+    }
+}
+
+/* A browser's established flows to scattered servers, seen mid-flow:
+ * bare ACKs that the servers answer with data. */
+static void
+established_flows(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char server[32];
+        g_snprintf(server, sizeof server, "203.0.%u.%u", 1 + i * 7 % 200, 1 + i * 13 % 200);
+        tcp(s, S(5 + i * 0.1), "192.0.2.60", 52000 + i, server, 443, ACK, 66);
+        tcp(s, S(5 + i * 0.1 + 0.02), server, 443, "192.0.2.60", 52000 + i, ACK | PSH, 1400);
+    }
+}
+
+/* One source sending n unanswered datagrams a second for 3 s to one port. */
+static void
+udp_stream(GArray *s, guint n)
+{
+    for (guint sec = 0; sec < 3; sec++)
+        for (guint i = 0; i < n; i++)
+            udp(s, S(10 + sec + (i + 0.5) / n), "198.51.100.77", 40000, "192.0.2.80", 9999, 512);
+}
+
+/* The same, answered one for one (a game or a call). */
+static void
+udp_answered(GArray *s, guint n)
+{
+    udp_stream(s, n);
+    for (guint sec = 0; sec < 3; sec++)
+        for (guint i = 0; i < n; i++)
+            udp(s, S(10 + sec + (i + 0.6) / n), "192.0.2.80", 9999, "198.51.100.77", 40000, 512);
+}
+
+/* A host polling its resolver every ~5 s with jitter (CV about 0.17). */
+static void
+resolver_polling(GArray *s, guint n)
+{
+    GRand *rand = g_rand_new_with_seed(7);
+    double t = 5;
+    for (guint i = 0; i < n; i++) {
+        udp(s, S(t), "192.0.2.70", 50000 + i, "192.0.2.53", 53, 80);
+        t += 5 + g_rand_double_range(rand, -1.5, 1.5);
+    }
+    g_rand_free(rand);
+}
+
+/* Check-ins every 30 s inside one long-lived TLS connection. */
+static void
+beacon_in_flow(GArray *s, guint n)
+{
+    tcp(s, S(1), "192.0.2.90", 50100, "203.0.113.90", 443, SYN, 74);
+    tcp(s, S(1.01), "203.0.113.90", 443, "192.0.2.90", 50100, SYN | ACK, 74);
+    for (guint i = 0; i < n; i++) {
+        double t = 2 + i * 30.0 + (i % 3) * 0.5;
+        tcp(s, S(t), "192.0.2.90", 50100, "203.0.113.90", 443, ACK | PSH, 250);
+        tcp(s, S(t + 0.05), "203.0.113.90", 443, "192.0.2.90", 50100, ACK | PSH, 180);
+        tcp(s, S(t + 0.06), "192.0.2.90", 50100, "203.0.113.90", 443, ACK, 66);
+    }
+}
+
+/* n hosts polling one service the same regular way: a shared service. */
+static void
+shared_service(GArray *s, guint n)
+{
+    for (guint h = 0; h < n; h++) {
+        char client[32];
+        g_snprintf(client, sizeof client, "192.0.2.%u", 100 + h);
+        for (guint i = 0; i < 12; i++)
+            connection(s, S(5 + h + i * 30.0), client, 50000 + i, "198.51.100.30", 8443, 2, 400);
+    }
+}
+
+/* Regular timing, but what the client posts varies (polled content). */
+static void
+varying_sizes(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        gint64 t = S(5 + i * 30.0);
+        tcp(s, t, "192.0.2.95", 50000 + i, "198.51.100.31", 443, SYN, 74);
+        tcp(s, t + S(0.01), "198.51.100.31", 443, "192.0.2.95", 50000 + i, SYN | ACK, 74);
+        for (guint k = 0; k < 1 + (i * 7) % 9; k++)
+            tcp(s, t + S(0.02 + k * 0.001), "192.0.2.95", 50000 + i, "198.51.100.31", 443, ACK | PSH, 1400);
+        tcp(s, t + S(0.05), "198.51.100.31", 443, "192.0.2.95", 50000 + i, FIN | ACK, 66);
+    }
+}
+
+static const RuleCase rule_cases[] = {
+    { "/detect/rules/brute_force/below",         ssh_guesses, 29, NULL },
+    { "/detect/rules/brute_force/at",            ssh_guesses, 30, "198.51.100.9 brute_force source" },
+    /* Not a guesser; as regular as any beacon, though. */
+    { "/detect/rules/brute_force/monitor",       ssh_monitor, 40, "192.0.2.200 beacon source" },
+    { "/detect/rules/brute_force/sessions",      ssh_sessions, 40, NULL },
+    { "/detect/rules/host_sweep/ack-below",      ack_sweep, 24, NULL },
+    { "/detect/rules/host_sweep/ack-at",         ack_sweep, 25, "10.9.0.250 host_sweep source" },
+    { "/detect/rules/host_sweep/fin-at",         fin_sweep, 25, "10.9.0.250 host_sweep source" },
+    { "/detect/rules/host_sweep/timestamp-below", timestamp_sweep, 24, NULL },
+    { "/detect/rules/host_sweep/timestamp-at",   timestamp_sweep, 25, "10.9.0.250 host_sweep source" },
+    { "/detect/rules/host_sweep/established",    established_flows, 60, NULL },
+    { "/detect/rules/udp_flood/source-below",    udp_stream, 255, NULL },
+    { "/detect/rules/udp_flood/source-at",       udp_stream, 256, "198.51.100.77 udp_flood source" },
+    { "/detect/rules/udp_flood/answered",        udp_answered, 400, NULL },
+    { "/detect/rules/beacon/resolver-jitter",    resolver_polling, 60, NULL },
+    { "/detect/rules/beacon/in-flow-below",      beacon_in_flow, 9, NULL },
+    { "/detect/rules/beacon/in-flow-at",         beacon_in_flow, 10, "192.0.2.90 beacon source" },
+    { "/detect/rules/beacon/prevalence-at",      shared_service, 2, "192.0.2.100 beacon source" },
+    { "/detect/rules/beacon/prevalence-above",   shared_service, 3, NULL },
+    { "/detect/rules/beacon/varying-sizes",      varying_sizes, 20, NULL },
+};
+
+static void
+test_rule_case(gconstpointer data)
+{
+    const RuleCase *c = data;
+    GArray *s = stream_new();
+    c->build(s, c->n);
+    stream_sort(s);
+    Run r = run(s);
+    if (c->expected && strstr(c->path, "prevalence-at"))
+        assert_flags(&r, (const char *const[]){ c->expected, "192.0.2.101 beacon source", NULL });
+    else
+        assert_flags(&r, (const char *const[]){ c->expected, NULL });
+    run_free(&r);
+    g_array_unref(s);
 }
 
 int
@@ -966,8 +1268,13 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/preset-seed", test_preset_seed);
     g_test_add_func("/detect/mechanics/merge-equals-whole", test_merge_equals_whole);
     g_test_add_func("/detect/mechanics/merge-refuses", test_merge_refuses);
+    g_test_add_func("/detect/mechanics/merge-through-states", test_merge_through_states);
+    g_test_add_func("/detect/mechanics/state-refuses", test_state_refuses);
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
+    g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);
+    for (guint i = 0; i < G_N_ELEMENTS(rule_cases); i++)
+        g_test_add_data_func(rule_cases[i].path, &rule_cases[i], test_rule_case);
     return g_test_run();
 }

@@ -250,8 +250,106 @@ bytes(gconstpointer state)
            (g_hash_table_size(s->hosts) + (s->head_hosts ? g_hash_table_size(s->head_hosts) : 0)) * per_host;
 }
 
+#define INTERVAL_TYPE "(xt" TRAFAN_ADDRESS_TYPE "t)"
+#define HOSTS_TYPE    "a(" TRAFAN_ADDRESS_TYPE "t)"
+#define STATE_TYPE    "(xxxta" INTERVAL_TYPE HOSTS_TYPE "m" HOSTS_TYPE ")"
+
+static GVariant *
+hosts_save(GHashTable *hosts)
+{
+    GVariantBuilder b;
+    GPtrArray *all = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, hosts);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        g_ptr_array_add(all, v);
+    g_ptr_array_sort(all, trafan_tally_by_count);
+    g_variant_builder_init(&b, G_VARIANT_TYPE(HOSTS_TYPE));
+    for (guint i = 0; i < all->len; i++) {
+        const TrafanTally *t = all->pdata[i];
+        g_variant_builder_add(&b, "(@" TRAFAN_ADDRESS_TYPE "t)", trafan_address_save(&t->item), t->count);
+    }
+    g_ptr_array_unref(all);
+    return g_variant_builder_end(&b);
+}
+
+static gboolean
+hosts_load(TrafanRuleCtx *ctx, GHashTable *into, GVariant *saved)
+{
+    GVariantIter it;
+    GVariant *addr;
+    guint64 bytes;
+    gboolean ok = TRUE;
+    g_variant_iter_init(&it, saved);
+    while (ok && g_variant_iter_next(&it, "(@" TRAFAN_ADDRESS_TYPE "t)", &addr, &bytes)) {
+        TrafanAddress a;
+        ok = trafan_address_load(addr, &a) && !g_hash_table_contains(into, &a);
+        if (ok)
+            add_host(ctx, into, &a, bytes);
+        g_variant_unref(addr);
+    }
+    return ok;
+}
+
+static GVariant *
+save(gconstpointer state)
+{
+    const Spike *s = state;
+    GVariantBuilder ivs;
+    g_variant_builder_init(&ivs, G_VARIANT_TYPE("a" INTERVAL_TYPE));
+    for (guint i = 0; i < s->intervals->len; i++) {
+        const Interval *iv = &g_array_index(s->intervals, Interval, i);
+        g_variant_builder_add(&ivs, "(xt@" TRAFAN_ADDRESS_TYPE "t)", iv->index, iv->bytes,
+                              trafan_address_save(&iv->top), iv->top_bytes);
+    }
+    return g_variant_new("(xxxta" INTERVAL_TYPE "@" HOSTS_TYPE "@m" HOSTS_TYPE ")", s->interval_ns, s->index,
+                         s->head_index, s->bytes, &ivs, hosts_save(s->hosts),
+                         g_variant_new_maybe(G_VARIANT_TYPE(HOSTS_TYPE),
+                                             s->head_hosts ? hosts_save(s->head_hosts) : NULL));
+}
+
+static gboolean
+load(TrafanRuleCtx *ctx, gpointer state, GVariant *saved, GError **error)
+{
+    Spike *s = state;
+    if (!g_variant_is_of_type(saved, G_VARIANT_TYPE(STATE_TYPE))) {
+        g_set_error(error, trafan_state_error_quark(), 4, "bandwidth_spike state is malformed");
+        return FALSE;
+    }
+    gint64 interval_ns;
+    GVariant *hosts, *head;
+    GVariantIter *ivs;
+    g_variant_get(saved, "(xxxta" INTERVAL_TYPE "@" HOSTS_TYPE "@m" HOSTS_TYPE ")", &interval_ns, &s->index,
+                  &s->head_index, &s->bytes, &ivs, &hosts, &head);
+    gboolean ok = interval_ns == s->interval_ns && hosts_load(ctx, s->hosts, hosts);
+    Interval iv;
+    GVariant *top;
+    while (ok && g_variant_iter_next(ivs, "(xt@" TRAFAN_ADDRESS_TYPE "t)", &iv.index, &iv.bytes, &top, &iv.top_bytes)) {
+        ok = trafan_address_load(top, &iv.top) &&
+             (s->intervals->len == 0 || iv.index > g_array_index(s->intervals, Interval, s->intervals->len - 1).index);
+        if (ok)
+            g_array_append_val(s->intervals, iv);
+        g_variant_unref(top);
+    }
+    GVariant *head_hosts = g_variant_get_maybe(head);
+    if (ok && head_hosts) {
+        s->head_hosts = trafan_tally_table();
+        ok = hosts_load(ctx, s->head_hosts, head_hosts);
+    }
+    if (head_hosts)
+        g_variant_unref(head_hosts);
+    g_variant_iter_free(ivs);
+    g_variant_unref(hosts);
+    g_variant_unref(head);
+    if (!ok)
+        g_set_error(error, trafan_state_error_quark(), 4, "bandwidth_spike state is malformed");
+    return ok;
+}
+
 static const TrafanSeriesHooks hooks = {
     .new_state = new_state, .free_state = free_state, .merge = merge, .judge = judge, .bytes = bytes,
+    .save = save, .load = load,
 };
 
 const TrafanRule trafan_rule_bandwidth_spike = {

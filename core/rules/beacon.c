@@ -73,6 +73,12 @@ typedef struct {
     gint64      gap_ns;
 } State;
 
+static int
+key_ptr_compare(gconstpointer a, gconstpointer b)
+{
+    return memcmp(*(const TrafanKey *const *)a, *(const TrafanKey *const *)b, sizeof(TrafanKey));
+}
+
 static gpointer
 new_state(const TrafanRuleCtx *ctx)
 {
@@ -323,8 +329,86 @@ bytes(gconstpointer state)
     return sizeof *s + g_hash_table_size(s->beacons) * (sizeof(TrafanKey) + sizeof(Beacon) + 3 * sizeof(gpointer));
 }
 
+#define BEACON_TYPE "(txxxxqqtttttttt)"
+#define STATE_TYPE  "a(" TRAFAN_KEY_TYPE BEACON_TYPE ")"
+
+static guint64
+square_hi(Square q)
+{
+#ifdef __SIZEOF_INT128__
+    return (guint64)(q >> 64);
+#else
+    return 0;
+#endif
+}
+
+static Square
+square_of(guint64 hi, guint64 lo)
+{
+#ifdef __SIZEOF_INT128__
+    return (Square)hi << 64 | lo;
+#else
+    return (Square)lo;
+#endif
+}
+
+static GVariant *
+save(gconstpointer state)
+{
+    const State *s = state;
+    GVariantBuilder b;
+    GPtrArray *keys = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, s->beacons);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_ptr_array_add(keys, k);
+    g_ptr_array_sort(keys, key_ptr_compare);
+    g_variant_builder_init(&b, G_VARIANT_TYPE(STATE_TYPE));
+    for (guint i = 0; i < keys->len; i++) {
+        const Beacon *x = g_hash_table_lookup(s->beacons, keys->pdata[i]);
+        g_variant_builder_add(&b, "(@" TRAFAN_KEY_TYPE BEACON_TYPE ")", trafan_key_save(keys->pdata[i]),
+                              x->n, x->first_event, x->second_event, x->last_event, x->last_packet,
+                              x->first_sport, x->last_sport, x->sum_us, square_hi(x->sumsq_us),
+                              (guint64)x->sumsq_us, x->first_burst, x->burst, x->size_sum,
+                              square_hi(x->size_sumsq), (guint64)x->size_sumsq);
+    }
+    g_ptr_array_unref(keys);
+    return g_variant_builder_end(&b);
+}
+
+static gboolean
+load(TrafanRuleCtx *ctx, gpointer state, GVariant *saved, GError **error)
+{
+    State *s = state;
+    gboolean ok = g_variant_is_of_type(saved, G_VARIANT_TYPE(STATE_TYPE));
+    GVariantIter it;
+    GVariant *key_v;
+    Beacon x;
+    guint64 sq_hi, sq_lo, size_hi, size_lo;
+    if (ok)
+        g_variant_iter_init(&it, saved);
+    while (ok && g_variant_iter_next(&it, "(@" TRAFAN_KEY_TYPE BEACON_TYPE ")", &key_v, &x.n, &x.first_event,
+                                     &x.second_event, &x.last_event, &x.last_packet, &x.first_sport,
+                                     &x.last_sport, &x.sum_us, &sq_hi, &sq_lo, &x.first_burst, &x.burst,
+                                     &x.size_sum, &size_hi, &size_lo)) {
+        TrafanKey key;
+        x.sumsq_us = square_of(sq_hi, sq_lo);
+        x.size_sumsq = square_of(size_hi, size_lo);
+        ok = trafan_key_load(key_v, &key) && x.n > 0 && !g_hash_table_contains(s->beacons, &key) &&
+             trafan_rule_may_track(ctx, g_hash_table_size(s->beacons));
+        if (ok)
+            g_hash_table_insert(s->beacons, g_memdup2(&key, sizeof key), g_memdup2(&x, sizeof x));
+        g_variant_unref(key_v);
+    }
+    if (!ok)
+        g_set_error(error, trafan_state_error_quark(), 4, "beacon state is malformed");
+    return ok;
+}
+
 static const TrafanSeriesHooks hooks = {
     .new_state = new_state, .free_state = free_state, .merge = merge, .judge = judge, .bytes = bytes,
+    .save = save, .load = load,
 };
 
 const TrafanRule trafan_rule_beacon = {

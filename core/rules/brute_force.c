@@ -6,21 +6,31 @@
  * read from the connection's shape, as for every service here: a handshake
  * the server answered, a short exchange (a failed login is closed after a
  * few packets; a working session goes on), and about the same bytes each
- * time (the same dialogue with another password).  A monitoring check once
+ * time (the same dialogue with another password: attempts within a
+ * tolerance of the median attempt's size).  A monitoring check once
  * a minute also makes 30 connections in 30 minutes, so attempts must also
  * come faster than brute_force_min_rate.  The server answering is never the
  * attacker: the source is whoever sent the SYNs.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <math.h>
+
 #include "rule.h"
+
+static int
+u64_compare(gconstpointer a, gconstpointer b)
+{
+    guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+    return x < y ? -1 : x > y;
+}
 
 typedef struct {
     guint  brute_force_attempts;
     double brute_force_window;
     double brute_force_min_rate;
     guint  brute_force_max_packets;
-    double brute_force_max_size_cv;
+    double brute_force_size_tolerance;
     char   brute_force_ports[TRAFAN_OPTION_TEXT_MAX];
 } Config;
 
@@ -37,9 +47,9 @@ static const TrafanDetectOption options[] = {
     TRAFAN_OPTION(Config, brute_force_max_packets, UINT, "Brute force: packets per attempt",
         "Most packets (both ways) of a connection that counts as one login attempt; default 60, while a failed SSH login takes about 20 and an FTP one about 12",
         "60", 4, 4294967295.0),
-    TRAFAN_OPTION(Config, brute_force_max_size_cv, DOUBLE, "Brute force: size jitter",
-        "Largest coefficient of variation of the bytes the source sends per attempt; default 0.5, as guesses repeat one dialogue",
-        "0.5", 0, 10),
+    TRAFAN_OPTION(Config, brute_force_size_tolerance, DOUBLE, "Brute force: size tolerance",
+        "Attempts are alike when the bytes the source sends differ from the median attempt's by at most this share; default 0.25, as guesses repeat one dialogue (a few probe connections of another size do not count)",
+        "0.25", 0, 10),
     TRAFAN_OPTION_PORTS(Config, brute_force_ports, "Brute force: services",
         "TCP ports of authentication services; default ftp 21, ssh 22 and 2222, telnet 23, smtp 25/465/587, pop3 110/995, imap 143/993, VMware authd 902, mssql 1433, mysql 3306, rdp 3389, postgresql 5432, vnc 5900",
         "21;22;23;25;110;143;465;587;902;993;995;1433;2222;3306;3389;5432;5900"),
@@ -64,12 +74,19 @@ static const TrafanAggField fields[] = {
 };
 static const TrafanAggClass agg_class = TRAFAN_AGG_CLASS(Agg, fields);
 
+static gpointer
+setup(const TrafanRuleCtx *ctx)
+{
+    const Config *c = ctx->config;
+    return trafan_port_set_new(c->brute_force_ports);
+}
+
 static void
 observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
 {
-    const Config *c = ctx->config;
-    gboolean to_server = trafan_port_listed(c->brute_force_ports, ev->dport);
-    if (!to_server && !trafan_port_listed(c->brute_force_ports, ev->sport))
+    const TrafanPortSet *services = ctx->data;
+    gboolean to_server = trafan_port_set_has(services, ev->dport);
+    if (!to_server && !trafan_port_set_has(services, ev->sport))
         return;
     guint f = ev->tcp_flags;
     guint cap = trafan_exact_cap(ctx);
@@ -102,45 +119,47 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 
     /* Attempts: connections started and answered here, and short. */
     GPtrArray *started = trafan_distinct_tallies(&a->started);
-    guint64 attempts = 0;
-    double sum = 0, sumsq = 0;
+    GArray *sizes = g_array_new(FALSE, FALSE, sizeof(guint64));
     for (guint i = 0; i < started->len; i++) {
         const TrafanAddress *conn = &((const TrafanTally *)started->pdata[i])->item;
         if (!trafan_distinct_contains(&a->accepted, conn) ||
             trafan_distinct_get(&a->packets, conn) > c->brute_force_max_packets)
             continue;
-        double sent = trafan_distinct_get(&a->sent, conn);
-        attempts++;
-        sum += sent;
-        sumsq += sent * sent;
+        guint64 sent = trafan_distinct_get(&a->sent, conn);
+        g_array_append_val(sizes, sent);
     }
     g_ptr_array_unref(started);
 
-    double mean, size_cv = trafan_cv(attempts, sum, sumsq, &mean);
+    /* Alike: within the tolerance of the median attempt. */
+    guint64 alike = 0;
+    double median = 0;
+    if (sizes->len) {
+        g_array_sort(sizes, u64_compare);
+        median = g_array_index(sizes, guint64, sizes->len / 2);
+        for (guint i = 0; i < sizes->len; i++)
+            alike += fabs(g_array_index(sizes, guint64, i) - median) <= c->brute_force_size_tolerance * median;
+    }
+    g_array_unref(sizes);
     double span = MAX(a->last - a->first, 1) / TRAFAN_NS_PER_S;
-    double rate = attempts / span;
-    if (attempts < c->brute_force_attempts || size_cv > c->brute_force_max_size_cv ||
-        rate < c->brute_force_min_rate)
+    if (alike < c->brute_force_attempts || alike / span < c->brute_force_min_rate)
         return;
 
     char src[TRAFAN_ADDRSTRLEN], dst[TRAFAN_ADDRSTRLEN], dur[48], win[48], size[48];
-    char cv_text[G_ASCII_DTOSTR_BUF_SIZE];
     TrafanVerdict v = {
         .host = key->a, .role = TRAFAN_ROLE_SOURCE,
         .start = a->first, .end = a->last,
-        .observed = attempts, .threshold = c->brute_force_attempts,
+        .observed = alike, .threshold = c->brute_force_attempts,
         .approximate = trafan_distinct_approximate(&a->started),
         .n_peers = 1, .peers_total = 1,
     };
     v.peers[0].item = key->b;
-    v.peers[0].count = attempts;
+    v.peers[0].count = alike;
     trafan_addr_text(&key->a, src);
     trafan_addr_text(&key->b, dst);
-    g_ascii_formatd(cv_text, sizeof cv_text, "%.2f", size_cv);
-    v.detail = g_strdup_printf("made %" G_GUINT64_FORMAT " short login attempts to %s tcp/%u in %s, "
-                               "about %s sent each (CV %s) (threshold %u in %s)", attempts, dst,
-                               key->port, trafan_fmt_secs(dur, a->last - a->first),
-                               trafan_fmt_bytes(size, mean), cv_text, c->brute_force_attempts,
+    v.detail = g_strdup_printf("made %" G_GUINT64_FORMAT " short, alike login attempts (about %s sent "
+                               "each) to %s tcp/%u in %s (threshold %u in %s)", alike,
+                               trafan_fmt_bytes(size, median), dst, key->port,
+                               trafan_fmt_secs(dur, a->last - a->first), c->brute_force_attempts,
                                trafan_fmt_secs(win, ctx->window_ns));
     v.clause = g_strdup_printf("%s.src==%s && %s.dst==%s && tcp.dstport==%u && "
                                "tcp.flags.syn==1 && tcp.flags.ack==0", trafan_ipf(&key->a), src,
@@ -154,7 +173,9 @@ const TrafanRule trafan_rule_brute_force = {
     .anchor = "Zeek ssh/ftp detect-bruteforcing (30 failed logins in 30 min)",
     .options = options, .n_options = G_N_ELEMENTS(options), .config_size = sizeof(Config),
     .events = TRAFAN_EVENT_BIT(TRAFAN_EV_TCP),
-    .observe = observe,
+    .setup = setup, .observe = observe,
     .source_peers = "servers in all",
     .window_option = "brute_force_window", .agg = &agg_class, .judge = judge,
 };
+
+
