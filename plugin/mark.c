@@ -48,8 +48,8 @@ static int trafan_tap = -1;
 static dissector_handle_t trafan_handle;
 
 /* One expert item per rule, so that Expert Information groups the flags
- * by rule; severity by rule: floods are errors, probing and beacons
- * warnings, the volume rules notes.  A rule not listed here uses the last. */
+ * by rule; severity by rule: floods are errors, probing, brute force and
+ * beacons warnings, the volume rules notes.  A rule not listed here uses the last. */
 static struct {
     const char   *rule;
     const char   *name;         /* expert filter field */
@@ -63,6 +63,7 @@ static struct {
     { "icmp_flood", "trafan.icmp_flood", "Suspicious host: icmp_flood", PI_ERROR, EI_INIT },
     { "udp_flood", "trafan.udp_flood", "Suspicious host: udp_flood", PI_ERROR, EI_INIT },
     { "beacon", "trafan.beacon", "Suspicious host: beacon", PI_WARN, EI_INIT },
+    { "brute_force", "trafan.brute_force", "Suspicious host: brute_force", PI_WARN, EI_INIT },
     { "packet_rate", "trafan.packet_rate", "Suspicious host: packet_rate", PI_NOTE, EI_INIT },
     { "bandwidth", "trafan.bandwidth", "Suspicious host: bandwidth", PI_NOTE, EI_INIT },
     { "bandwidth_spike", "trafan.bandwidth_spike", "Suspicious host: bandwidth_spike", PI_NOTE, EI_INIT },

@@ -1030,6 +1030,27 @@ test_detect_case(gconstpointer data)
     tshark_result_clear(&r);
 }
 
+/* The statistics tree (Wireshark's window, tshark's -z trafan,tree) judges
+ * bandwidth_spike when it is drawn, on the intervals closed so far. */
+static void
+test_tree_spike(void)
+{
+    const char *spike = NULL;
+
+    for (guint i = 0; i < detect_cases->len && !spike; i++) {
+        const DetectCase *c = g_ptr_array_index(detect_cases, i);
+        if (g_str_has_suffix(c->capture, "/attack_bandwidth_spike.pcap"))
+            spike = c->capture;
+    }
+    g_assert_nonnull(spike);
+    const char *argv[] = { "-q", "-r", tshark_capture(spike), "-z", "trafan,tree", NULL };
+    TsharkResult r = tshark_run(argv);
+
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "192.0.2.99 bandwidth_spike (source)"));
+    tshark_result_clear(&r);
+}
+
 /* gen-attacks writes one capture per scenario and their expected flags. */
 static void
 add_generated_cases(void)
@@ -1249,6 +1270,7 @@ main(int argc, char **argv)
         g_free(bundled_dir);
         g_free(shared_dir);
     }
+    g_test_add_func("/tshark/tree-spike", test_tree_spike);
     for (guint i = 0; i < detect_cases->len; i++) {
         DetectCase *c = g_ptr_array_index(detect_cases, i);
         char *base = g_path_get_basename(c->capture);
