@@ -1213,6 +1213,28 @@ test_live_capture(void)
     tshark_result_clear(&r);
 }
 
+/* Live, one pass: once the scan crosses its threshold (judged once per
+ * second of capture time), the post-dissector marks the probes that follow. */
+static void
+test_live_marks(void)
+{
+    const char *argv[] = { "-i", "lo", "-a", "duration:8", "-f", "host 127.0.0.3", "-Y", "trafan.flag",
+                           "-T", "fields", "-e", "frame.number", "-e", "trafan.flag", NULL };
+    g_atomic_int_set(&scan_done, 0);
+    GThread *scan = g_thread_new("scan", loopback_scan, NULL);
+    TsharkResult r = tshark_run_capture(argv);
+
+    g_atomic_int_set(&scan_done, 1);
+    g_thread_join(scan);
+    if (r.status != 0 && (strstr(r.err, "ermission") || strstr(r.err, "don't have")))
+        g_test_skip("this user cannot capture on lo");
+    else {
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_nonnull(strstr(r.out, "\tport_scan source 127.0.0.2"));
+    }
+    tshark_result_clear(&r);
+}
+
 static void
 test_plugin_loaded(void)
 {
@@ -1244,6 +1266,7 @@ main(int argc, char **argv)
     g_test_add_func("/tshark/empty-capture", test_empty_capture);
     g_test_add_func("/tshark/host-cap", test_host_cap);
     g_test_add_func("/tshark/live-capture", test_live_capture);
+    g_test_add_func("/tshark/live-marks", test_live_marks);
 #ifdef TRAFAN_GRAPH_TOOL
     g_test_add_func("/tshark/graph-end-to-end", test_graph_end_to_end);
 #endif
