@@ -25,16 +25,19 @@ as_user=()
 [ "$(id -u)" -ne 0 ] || as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
 "${as_user[@]}" env -i PATH=/usr/bin:/bin HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins" \
-    valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --log-file="$work/valgrind.log" \
+    valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --fullpath-after= --keep-debuginfo=yes \
+        --log-file="$work/valgrind.log" \
     tshark -2 -q -r "$work/$(basename "$capture")" -Y 'trafan.flag' \
         -z trafan,tree -z trafan,tree -z trafan,flags -z trafan,stat,format=json >"$work/out" 2>&1 \
     || { cat "$work/out"; exit 1; }
 grep -q '"flags"' "$work/out" || { echo "retap-leaks: no report"; cat "$work/out"; exit 1; }
 grep -q 'port_scan' "$work/out" || { echo "retap-leaks: no flag"; exit 1; }
 # Records (an invalid access, a block definitely lost) are separated by
-# lines holding only "==PID==": one with trafan.so on its stack is ours.
-ours=$(awk '/^==[0-9]+== *$/ { if (block ~ /trafan\.so/) print block; block = ""; next }
-            { block = block $0 "\n" }' "$work/valgrind.log")
+# lines holding only "==PID==": one with trafan.so or trafan's sources on
+# its stack is ours.
+src=$(cd "$(dirname "$0")/.." && pwd)
+ours=$(awk -v src="$src/" '/^==[0-9]+== *$/ { if (block ~ /trafan\.so/ || index(block, src)) print block; block = ""; next }
+                           { block = block $0 "\n" }' "$work/valgrind.log")
 grep -E 'definitely lost:|ERROR SUMMARY' "$work/valgrind.log" | sed 's/^==[0-9]*== */retap-leaks: /'
 if [ -n "$ours" ]; then
     echo "retap-leaks: valgrind finds trafan.so at fault:"
