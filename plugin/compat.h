@@ -60,4 +60,11 @@ trafan_dfilter_compile(const char *text, dfilter_t **df, char **error)
 #endif
 }
 
+/* tvb_get_guint8() is deprecated from 4.4 for tvb_get_uint8(). */
+#if TRAFAN_WS_AT_LEAST(4, 4)
+#define trafan_tvb_get_u8 tvb_get_uint8
+#else
+#define trafan_tvb_get_u8 tvb_get_guint8
+#endif
+
 #endif

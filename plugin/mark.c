@@ -125,7 +125,7 @@ read_address(const field_info *fi, TrafanAddress *out)
 static guint
 read_uint(const field_info *fi)
 {
-    return fi->length == 1 ? tvb_get_guint8(fi->ds_tvb, fi->start) : tvb_get_ntohs(fi->ds_tvb, fi->start);
+    return fi->length == 1 ? trafan_tvb_get_u8(fi->ds_tvb, fi->start) : tvb_get_ntohs(fi->ds_tvb, fi->start);
 }
 
 typedef struct {
