@@ -5,7 +5,8 @@
  * The first pass decides (on !pinfo->fd->visited): the packet's IP and
  * transport headers, read from the fields this post-dissector asks for,
  * go to a detector of its own.  When the sequential pass ends (Wireshark's
- * post-sequential cleanup) the detector is finished, so that later passes
+ * post-sequential cleanup; in Wireshark also once the file is read and
+ * every frame decided) the detector is finished, so that later passes
  * (tshark -2, every refilter in Wireshark) mark the earlier packets of a
  * window too.  A packet is marked by a flag when it lies within the flag's
  * start and end and the flag's own display filter, compiled once, selects
@@ -16,8 +17,10 @@
  * Detection costs as much as tshark's -z trafan,stat, so it runs only where
  * the fields can be used: always in Wireshark, and in tshark when the first
  * packet's tree refers to trafan (a -Y/-R filter naming a trafan field, -V,
- * PDML or JSON output, -z trafan,flags).  Otherwise the fields are released after the first
- * packet.  Without a flag a packet costs one comparison.
+ * PDML or JSON output) or a trafan tap asks for it (-z trafan,flags, a
+ * -z trafan,stat filter on trafan's fields).  Otherwise the fields are
+ * released after the first packet.  Without a flag a packet costs one
+ * comparison.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -49,7 +52,8 @@ static dissector_handle_t trafan_handle;
 
 /* One expert item per rule, so that Expert Information groups the flags
  * by rule; severity by rule: floods are errors, probing, brute force and
- * beacons warnings, the volume rules notes.  A rule not listed here uses the last. */
+ * beacons warnings, the volume rules notes.  A rule not listed here uses
+ * the last entry. */
 static struct {
     const char   *rule;
     const char   *name;         /* expert filter field */
@@ -90,7 +94,7 @@ typedef struct {
 static struct {
     TrafanDetectConfig config;
     gboolean           undecided;   /* the pass's first packet is to come */
-    gboolean           requested;   /* by the flags table (tshark -z trafan,flags) */
+    gboolean           requested;   /* by a trafan tap (tshark -z trafan,flags) */
     TrafanDetector    *detector;    /* NULL: nothing to decide */
     GPtrArray         *marks;       /* Mark *, in the order decided */
     GHashTable        *mark_of;     /* TrafanFlag * -> Mark * */
@@ -272,6 +276,7 @@ track(const TrafanFlag *f)
 {
     Mark *m = g_hash_table_lookup(state.mark_of, f);
     char host[TRAFAN_ADDRSTRLEN];
+    const char *text;
     char *error = NULL;
 
     if (!m) {
@@ -283,10 +288,11 @@ track(const TrafanFlag *f)
         g_ptr_array_add(state.marks, m);
         g_hash_table_insert(state.mark_of, (gpointer)f, m);
     }
-    if (g_strcmp0(m->filter_text, f->filter) == 0)
+    text = f->filter ? f->filter : "";
+    if (m->filter_text && strcmp(m->filter_text, text) == 0)
         return;
     g_free(m->filter_text);
-    m->filter_text = g_strdup(f->filter ? f->filter : "");
+    m->filter_text = g_strdup(text);
     if (m->filter)
         dfilter_free(m->filter);
     m->filter = NULL;
