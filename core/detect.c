@@ -697,10 +697,11 @@ findings_get(GHashTable *map, const TrafanAddress *host, TrafanRole role, guint 
 /* ------------------------------------------------------------------ */
 /* Aggregates, from their field lists                                   */
 
-static gpointer
-agg_new(const TrafanAggClass *cls)
+static void
+agg_init(const TrafanAggClass *cls, gpointer p)
 {
-    guint8 *a = g_malloc0(cls->size);
+    guint8 *a = p;
+    memset(a, 0, cls->size);
     for (guint i = 0; i < cls->n_fields; i++) {
         const TrafanAggField *f = &cls->fields[i];
         gint64 *v = (gint64 *)(a + f->offset);
@@ -711,11 +712,10 @@ agg_new(const TrafanAggClass *cls)
                 v[k] = G_MININT64;
         }
     }
-    return a;
 }
 
 static void
-agg_free(const TrafanAggClass *cls, gpointer p)
+agg_clear(const TrafanAggClass *cls, gpointer p)
 {
     guint8 *a = p;
     for (guint i = 0; i < cls->n_fields; i++) {
@@ -724,7 +724,6 @@ agg_free(const TrafanAggClass *cls, gpointer p)
             for (guint k = 0; k < f->n; k++)
                 trafan_distinct_clear((TrafanDistinct *)(a + f->offset) + k);
     }
-    g_free(a);
 }
 
 static void
@@ -898,11 +897,24 @@ out:
     g_free(v->broad);
 }
 
-/* Aggregates are freed through their class: see table_clear(). */
+/* An entry is one allocation, the key then its aggregate: the key frees
+ * both, after table_clear() has cleared the aggregate's counters. */
 static GHashTable *
 window_table(void)
 {
     return g_hash_table_new_full(trafan_key_hash, trafan_key_equal, g_free, NULL);
+}
+
+#define KEY_SPACE ((sizeof(TrafanKey) + 7) & ~(gsize)7)
+
+static gpointer
+table_add(const WindowSet *set, GHashTable *table, const TrafanKey *key)
+{
+    guint8 *entry = g_malloc(KEY_SPACE + set->agg->size);
+    memcpy(entry, key, sizeof *key);
+    agg_init(set->agg, entry + KEY_SPACE);
+    g_hash_table_insert(table, entry, entry + KEY_SPACE);
+    return entry + KEY_SPACE;
 }
 
 static void
@@ -912,7 +924,7 @@ table_clear(const WindowSet *set, GHashTable *table)
     gpointer agg;
     g_hash_table_iter_init(&it, table);
     while (g_hash_table_iter_next(&it, NULL, &agg)) {
-        agg_free(set->agg, agg);
+        agg_clear(set->agg, agg);
         g_hash_table_iter_remove(&it);
     }
 }
@@ -997,8 +1009,7 @@ window_slot(TrafanDetector *d, Window *w, const TrafanKey *key)
             d->untracked++;
             return NULL;
         }
-        agg = agg_new(w->set->agg);
-        g_hash_table_insert(w->open, g_memdup2(key, sizeof *key), agg);
+        agg = table_add(w->set, w->open, key);
     }
     w->recent_key[w->recent_next] = *key;
     w->recent_agg[w->recent_next] = agg;
@@ -1446,8 +1457,7 @@ table_merge(const WindowSet *set, GHashTable *into, GHashTable *from, guint cap)
     while (g_hash_table_iter_next(&it, &k, &agg)) {
         gpointer mine = g_hash_table_lookup(into, k);
         if (mine == NULL) {
-            mine = agg_new(set->agg);
-            g_hash_table_insert(into, g_memdup2(k, sizeof(TrafanKey)), mine);
+            mine = table_add(set, into, k);
         }
         agg_merge(set->agg, mine, agg, cap);
     }
@@ -1558,10 +1568,9 @@ agg_save(const TrafanAggClass *cls, gconstpointer agg)
     return g_variant_builder_end(&b);
 }
 
-static gpointer
-agg_load(const TrafanAggClass *cls, GVariant *saved, guint cap)
+static gboolean
+agg_load(const TrafanAggClass *cls, gpointer agg, GVariant *saved, guint cap)
 {
-    gpointer agg = agg_new(cls);
     gsize child = 0, n = g_variant_n_children(saved);
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < cls->n_fields; i++) {
@@ -1587,11 +1596,7 @@ agg_load(const TrafanAggClass *cls, GVariant *saved, guint cap)
             g_variant_unref(boxed);
         }
     }
-    if (!ok || child != n) {
-        agg_free(cls, agg);
-        return NULL;
-    }
-    return agg;
+    return ok && child == n;
 }
 
 static int
@@ -1635,13 +1640,12 @@ entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, GV
     g_variant_iter_init(&it, saved);
     while (g_variant_iter_next(&it, "(@" KEY_TYPE "@av)", &k, &agg_v)) {
         TrafanKey key;
-        gpointer agg = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key)
-                     ? agg_load(set->agg, agg_v, d->cfg.exact_cap) : NULL;
+        gboolean ok = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key) &&
+                      agg_load(set->agg, table_add(set, into, &key), agg_v, d->cfg.exact_cap);
         g_variant_unref(k);
         g_variant_unref(agg_v);
-        if (agg == NULL)
-            return FALSE;
-        g_hash_table_insert(into, g_memdup2(&key, sizeof key), agg);
+        if (!ok)
+            return FALSE;       /* the caller frees the table, clearing what was loaded */
     }
     return TRUE;
 }

@@ -3,7 +3,8 @@
  * Past the cap a counter keeps counting the items it holds, and the sketch
  * counts every item, so two counters merge into exactly the sketch of the
  * union.  Most counters see one or two items in a window (a host and its
- * peer), so those live inline and the table is made only for a third.
+ * peer), so a few live in a small array and the table is made only past
+ * TRAFAN_DISTINCT_SMALL; an empty counter allocates nothing.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -139,16 +140,16 @@ void
 trafan_distinct_clear(TrafanDistinct *s)
 {
     g_clear_pointer(&s->exact, g_hash_table_unref);
+    g_clear_pointer(&s->items, g_free);
     g_clear_pointer(&s->hll, g_free);
     s->last = NULL;
-    s->n_inline = 0;
+    s->n_items = 0;
 }
 
-/* The items held exactly, inline or in the table (pointers into s). */
 GPtrArray *
 trafan_distinct_tallies(const TrafanDistinct *s)
 {
-    GPtrArray *all = g_ptr_array_sized_new(s->exact ? g_hash_table_size(s->exact) : s->n_inline);
+    GPtrArray *all = g_ptr_array_sized_new(trafan_distinct_exact_size(s));
 
     if (s->exact) {
         GHashTableIter it;
@@ -157,8 +158,8 @@ trafan_distinct_tallies(const TrafanDistinct *s)
         while (g_hash_table_iter_next(&it, NULL, &v))
             g_ptr_array_add(all, v);
     } else {
-        for (guint i = 0; i < s->n_inline; i++)
-            g_ptr_array_add(all, (gpointer)&s->inline_items[i]);
+        for (guint i = 0; i < s->n_items; i++)
+            g_ptr_array_add(all, &s->items[i]);
     }
     return all;
 }
@@ -166,7 +167,7 @@ trafan_distinct_tallies(const TrafanDistinct *s)
 guint
 trafan_distinct_exact_size(const TrafanDistinct *s)
 {
-    return s->exact ? g_hash_table_size(s->exact) : s->n_inline;
+    return s->exact ? g_hash_table_size(s->exact) : s->n_items;
 }
 
 static void
@@ -178,6 +179,16 @@ distinct_start_sketch(TrafanDistinct *s)
     for (guint i = 0; i < all->len; i++)
         hll_add(s->hll, &((const TrafanTally *)all->pdata[i])->item);
     g_ptr_array_unref(all);
+}
+
+/* The item's tally among the few held in s->items, or NULL. */
+static TrafanTally *
+small_find(const TrafanDistinct *s, const TrafanAddress *item)
+{
+    for (guint i = 0; i < s->n_items; i++)
+        if (memcmp(&s->items[i].item, item, sizeof *item) == 0)
+            return &s->items[i];
+    return NULL;
 }
 
 void
@@ -192,25 +203,27 @@ trafan_distinct_add(TrafanDistinct *s, const TrafanAddress *item, guint64 n, gui
         return;
     }
     if (s->exact == NULL) {
-        for (guint i = 0; i < s->n_inline; i++) {
-            if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0) {
-                s->last = &s->inline_items[i];
-                s->last->count += n;
-                return;         /* no sketch yet: the cap is above TRAFAN_DISTINCT_INLINE */
-            }
+        if ((t = small_find(s, item))) {
+            s->last = t;
+            t->count += n;
+            return;             /* no sketch yet: the cap is above TRAFAN_DISTINCT_SMALL */
         }
-        if (s->n_inline < TRAFAN_DISTINCT_INLINE) {
-            s->last = &s->inline_items[s->n_inline++];
+        if (s->n_items < TRAFAN_DISTINCT_SMALL) {
+            /* Grow 1, 2, 4: most counters hold one or two items. */
+            if ((s->n_items & (s->n_items - 1)) == 0)
+                s->items = g_renew(TrafanTally, s->items, MAX(1u, s->n_items * 2));
+            s->last = &s->items[s->n_items++];
             s->last->item = *item;
             s->last->count = n;
             return;
         }
         s->exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
-        for (guint i = 0; i < s->n_inline; i++) {
-            TrafanTally *moved = g_memdup2(&s->inline_items[i], sizeof(TrafanTally));
+        for (guint i = 0; i < s->n_items; i++) {
+            TrafanTally *moved = g_memdup2(&s->items[i], sizeof(TrafanTally));
             g_hash_table_insert(s->exact, &moved->item, moved);
         }
-        s->n_inline = 0;
+        g_clear_pointer(&s->items, g_free);
+        s->n_items = 0;
         s->last = NULL;
     }
     t = g_hash_table_lookup(s->exact, item);
@@ -243,12 +256,7 @@ trafan_distinct_count(const TrafanDistinct *s)
 gboolean
 trafan_distinct_contains(const TrafanDistinct *s, const TrafanAddress *item)
 {
-    if (s->exact)
-        return g_hash_table_contains(s->exact, item);
-    for (guint i = 0; i < s->n_inline; i++)
-        if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0)
-            return TRUE;
-    return FALSE;
+    return s->exact ? g_hash_table_contains(s->exact, item) : small_find(s, item) != NULL;
 }
 
 void
@@ -314,21 +322,17 @@ trafan_item_port(const TrafanAddress *item)
 guint64
 trafan_distinct_get(const TrafanDistinct *s, const TrafanAddress *item)
 {
-    if (s->exact) {
-        const TrafanTally *t = g_hash_table_lookup(s->exact, item);
-        return t ? t->count : 0;
-    }
-    for (guint i = 0; i < s->n_inline; i++)
-        if (memcmp(&s->inline_items[i].item, item, sizeof *item) == 0)
-            return s->inline_items[i].count;
-    return 0;
+    const TrafanTally *t = s->exact ? g_hash_table_lookup(s->exact, item) : small_find(s, item);
+    return t ? t->count : 0;
 }
 
 gsize
 trafan_distinct_bytes(const TrafanDistinct *s)
 {
-    /* A GHashTable entry costs about its key, value and hash slots. */
-    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + 3 * sizeof(gpointer)) : 0;
+    /* A GHashTable entry costs about its key, value and hash slots; a
+     * small array its allocation. */
+    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + 3 * sizeof(gpointer))
+                       : s->items ? (s->n_items <= 1 ? 1 : s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + 16 : 0;
     return n + (s->hll ? TRAFAN_HLL_M : 0);
 }
 
@@ -398,12 +402,14 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
     g_variant_get(v, "(@a((yay)t)@ay)", &items, &hll);
     n_items = g_variant_n_children(items);
     const guint8 *registers = g_variant_get_fixed_array(hll, &n_hll, 1);
-    if ((n_hll != 0 && n_hll != TRAFAN_HLL_M) || n_items > MAX(cap, TRAFAN_DISTINCT_INLINE) ||
+    if ((n_hll != 0 && n_hll != TRAFAN_HLL_M) || n_items > MAX(cap, TRAFAN_DISTINCT_SMALL) ||
         (n_hll == 0 && n_items > cap)) {
         ok = FALSE;
     } else {
-        if (n_items > TRAFAN_DISTINCT_INLINE)
+        if (n_items > TRAFAN_DISTINCT_SMALL)
             s->exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
+        else if (n_items)
+            s->items = g_new(TrafanTally, n_items <= 1 ? 1 : n_items <= 2 ? 2 : 4);
         for (gsize i = 0; ok && i < n_items; i++) {
             TrafanTally t;
             GVariant *addr;
@@ -414,7 +420,7 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
                 TrafanTally *copy = g_memdup2(&t, sizeof t);
                 g_hash_table_insert(s->exact, &copy->item, copy);
             } else if (ok) {
-                s->inline_items[s->n_inline++] = t;
+                s->items[s->n_items++] = t;
             }
             g_variant_unref(addr);
             g_variant_unref(item);

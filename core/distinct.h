@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 
 #define TRAFAN_HLL_BITS 8
 #define TRAFAN_HLL_M    (1u << TRAFAN_HLL_BITS)   /* 256 one-byte registers, ~6.5 % error */
-#define TRAFAN_DISTINCT_INLINE 2
+#define TRAFAN_DISTINCT_SMALL 4    /* items kept in an array before a hash table */
 
 /* What a rule's windows are keyed by: one or two addresses, a protocol and
  * a port.  Keys hash and compare as bytes, so make them with trafan_key(). */
@@ -33,11 +33,11 @@ typedef struct {
 } TrafanTally;
 
 typedef struct {
-    GHashTable  *exact;         /* TrafanAddress * -> TrafanTally *, from the third item */
+    TrafanTally *items;         /* the first few items (array of 1, 2 or 4) */
+    GHashTable  *exact;         /* TrafanAddress * -> TrafanTally *, past TRAFAN_DISTINCT_SMALL */
     guint8      *hll;           /* TRAFAN_HLL_M registers once past the cap */
     TrafanTally *last;          /* the item added last: flows repeat it */
-    guint        n_inline;      /* items in inline_items[], while exact is NULL */
-    TrafanTally  inline_items[TRAFAN_DISTINCT_INLINE];
+    guint        n_items;       /* in items[], while exact is NULL */
 } TrafanDistinct;
 
 /* Addresses with their unused bytes zero, so that they hash as bytes. */
