@@ -951,28 +951,31 @@ check_marks(const char *capture, JsonArray *flags)
         const char *name = g_ptr_array_index(checks, i);
         char *filter = name ? g_strdup_printf("trafan.rule == \"%s\"", name) : g_strdup("trafan.flag");
         const char *two_pass[] = { "-2", "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
-        const char *one_pass[] = { "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
-        TsharkResult marked = tshark_run(two_pass), early = tshark_run(one_pass);
-        GHashTable *got = frame_set(marked.out), *got_early = frame_set(early.out);
-        GHashTable *none = g_hash_table_new(g_str_hash, g_str_equal);
+        TsharkResult marked = tshark_run(two_pass);
+        GHashTable *got = frame_set(marked.out), *none = g_hash_table_new(g_str_hash, g_str_equal);
         GHashTable *want = name ? g_hash_table_lookup(expected, name) : all;
         char *what = g_strdup_printf("%s: -Y '%s'", capture, filter);
-        GHashTableIter it;
-        gpointer frame;
 
         g_assert_cmpint(marked.status != 0, ==, capture_is_truncated(capture));
         assert_same_frames(what, got, want ? want : none);
-        g_hash_table_iter_init(&it, got_early);
-        while (g_hash_table_iter_next(&it, &frame, NULL))
-            if (!g_hash_table_contains(got, frame))
-                g_error("%s: one pass marks frame %s, two passes do not", what, (char *)frame);
+        if (!name) {    /* one pass: a part of the marks at most */
+            const char *one_pass[] = { "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
+            TsharkResult early = tshark_run(one_pass);
+            GHashTable *got_early = frame_set(early.out);
+            GHashTableIter it;
+            gpointer frame;
+            g_hash_table_iter_init(&it, got_early);
+            while (g_hash_table_iter_next(&it, &frame, NULL))
+                if (!g_hash_table_contains(got, frame))
+                    g_error("%s: one pass marks frame %s, two passes do not", what, (char *)frame);
+            g_hash_table_unref(got_early);
+            tshark_result_clear(&early);
+        }
         g_free(what);
         g_free(filter);
         g_hash_table_unref(none);
         g_hash_table_unref(got);
-        g_hash_table_unref(got_early);
         tshark_result_clear(&marked);
-        tshark_result_clear(&early);
     }
     g_ptr_array_unref(checks);
     g_hash_table_unref(all);
