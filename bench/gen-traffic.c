@@ -1,6 +1,7 @@
 /* gen-traffic.c — write a large, realistic-looking capture for the benchmark.
  *
  *   gen-traffic [-n PACKETS] [-H HOSTS] [-d SECONDS] [-s SEED] [-6 PERCENT] -o FILE
+ *   gen-traffic -m flows|synflood|udpconv [-n PACKETS] [-s SEED] -o FILE
  *
  * Classic pcap, Ethernet.  Clients and servers in 10.0.0.0/8 and fd00::/8
  * (IPv6 share of hosts -6, default 30 %), talking:
@@ -1097,13 +1098,117 @@ build(const Plan *p, const Pkt *k, guint8 *f)
     return len;
 }
 
+/* ---- hostile mixes ---------------------------------------------------- */
+
+/* One Ethernet/IPv4 frame, TCP (flags) or UDP with a few payload bytes,
+ * checksums right. */
+static size_t
+build_simple(guint8 *f, guint32 src, guint32 dst, guint8 proto, guint16 sport, guint16 dport,
+             guint8 tcp_flags, guint16 ip_id)
+{
+    size_t tl = proto == 6 ? 20 : 8 + 18, len = 14 + 20 + tl;
+    guint8 *ip = f + 14, *t = ip + 20;
+
+    memset(f, 0, len);
+    memcpy(f, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
+    ip[0] = 0x45;
+    put16(ip + 2, (guint)(20 + tl));
+    put16(ip + 4, ip_id);
+    ip[8] = 64;
+    ip[9] = proto;
+    put32(ip + 12, src);
+    put32(ip + 16, dst);
+    put16(ip + 10, fold(sum16(ip, 20, 0)));
+    put16(t, sport);
+    put16(t + 2, dport);
+    if (proto == 6) {
+        put32(t + 4, (guint32)mix64(((guint64)src << 32) ^ sport));
+        t[12] = 5 << 4;
+        t[13] = tcp_flags;
+        put16(t + 14, 64240);
+    } else {
+        put16(t + 4, (guint)tl);
+        memcpy(t + 8, "trafan-bench-udp!!", 18);
+    }
+    guint32 sum = sum16(ip + 12, 8, 0) + proto + (guint32)tl;
+    guint16 c = fold(sum16(t, tl, sum));
+    put16(t + (proto == 6 ? 16 : 6), proto == 17 && c == 0 ? 0xffff : c);
+    return len;
+}
+
+/* Captures that stress memory and the tree rather than look ordinary:
+ *   flows     nearly every packet a new flow: 120,000 address pairs (95,000 of
+ *             them used) among 4,000 hosts (scaled with -n), new ports each packet, TCP SYN
+ *             and UDP;
+ *   synflood  SYNs from 150,000 spoofed sources to 3 targets;
+ *   udpconv   every packet a new UDP conversation (-n of them). */
+static int
+write_mix(const char *mix, guint n, guint64 seed, const char *out)
+{
+    FILE *f = fopen(out, "wb");
+    guint8 hdr[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 }, frame[128], rec[16];
+    guint64 bytes = 0, t = EPOCH * 1000000;
+    guint pairs = MAX(1u, (guint)((guint64)n * 120000 / 200000)), hosts = MAX(2u, (guint)((guint64)n * 4000 / 200000));
+
+    if (!f) {
+        fprintf(stderr, "gen-traffic: %s: %s\n", out, g_strerror(errno));
+        return 1;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    le32(hdr + 16, 262144);
+    le32(hdr + 20, 1);
+    fwrite(hdr, 1, sizeof hdr, f);
+    for (guint i = 0; i < n; i++) {
+        guint64 r = mix64(seed ^ i);
+        size_t len;
+
+        if (strcmp(mix, "flows") == 0) {
+            guint pair = (guint)(r % pairs);
+            guint32 a = 0x0a000000u + (guint32)(mix64(pair) % hosts), b = 0x0a000000u + (guint32)(mix64(pair + seed) % hosts);
+            if (a == b)
+                b = 0x0a000000u + (b + 1 - 0x0a000000u) % hosts;
+            len = build_simple(frame, a, b, r & 1 ? 6 : 17, (guint16)(1024 + (r >> 8) % 60000),
+                               (guint16)(r >> 32), 0x02, (guint16)i);
+            t += 500 + (r >> 40) % 1000;                    /* about 1000 packets/s */
+        } else if (strcmp(mix, "synflood") == 0) {
+            guint32 src = 0x0b000000u + (guint32)((r >> 8) % 150000) * 97;
+            len = build_simple(frame, src, 0xc0a80001u + (guint32)(r % 3), 6, (guint16)(1024 + (r >> 32) % 60000),
+                               80, 0x02, (guint16)i);
+            t += 50 + (r >> 40) % 100;                      /* about 10,000 SYNs/s */
+        } else if (strcmp(mix, "udpconv") == 0) {
+            len = build_simple(frame, 0x0a000000u + i % 65536, 0xac100000u + i / 65536, 17,
+                               (guint16)(1024 + r % 60000), 53, 0, (guint16)i);
+            t += 50 + (r >> 40) % 100;
+        } else {
+            fprintf(stderr, "gen-traffic: unknown mix \"%s\" (flows, synflood, udpconv)\n", mix);
+            fclose(f);
+            return 2;
+        }
+        le32(rec, (guint32)(t / 1000000));
+        le32(rec + 4, (guint32)(t % 1000000));
+        le32(rec + 8, (guint32)len);
+        le32(rec + 12, (guint32)len);
+        fwrite(rec, 1, 16, f);
+        fwrite(frame, 1, len, f);
+        bytes += len;
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "gen-traffic: %s: %s\n", out, g_strerror(errno));
+        return 1;
+    }
+    printf("packets %u\nbytes %" G_GUINT64_FORMAT "\nspan_s %.1f\nmix %s\n", n, bytes,
+           (double)(t - EPOCH * 1000000) / 1e6, mix);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     gint packets = 200000, hosts = 2000, seconds = 180, v6 = 30;
     gint64 seed = 1;
-    char *out = NULL;
+    char *out = NULL, *mix = NULL;
     GOptionEntry entries[] = {
+        { "mix", 'm', 0, G_OPTION_ARG_STRING, &mix, "a hostile mix instead: flows, synflood or udpconv", "NAME" },
         { "packets", 'n', 0, G_OPTION_ARG_INT, &packets, "packets to write (default 200000)", "N" },
         { "hosts", 'H', 0, G_OPTION_ARG_INT, &hosts, "IP addresses (default 2000)", "N" },
         { "seconds", 'd', 0, G_OPTION_ARG_INT, &seconds, "time span (default 180)", "S" },
@@ -1120,6 +1225,8 @@ main(int argc, char **argv)
         fprintf(stderr, "gen-traffic: %s\n", error->message);
         return 2;
     }
+    if (mix && out && packets >= 1)
+        return write_mix(mix, (guint)packets, mix64((guint64)seed), out);
     if (!out || packets < 1 || hosts < 40 || seconds < 1 || v6 < 1 || v6 > 99) {
         fprintf(stderr, "gen-traffic: need -o FILE, -n >= 1, -H >= 40, -d >= 1, 1 <= -6 <= 99\n");
         return 2;

@@ -41,8 +41,11 @@ static const TrafanDetectOption limit_options[] = {
       "Distinct items kept exactly per counter, past which a 256-byte HyperLogLog sketch (about 6.5 % error) counts them and flags say approximate; default 1024",
       TRAFAN_OPT_UINT, OFF(exact_cap), "1024", NULL, 16, 16777216, NULL, NULL },
     { "max_tracked", "Tracked keys",
-      "Hosts, pairs or flows tracked per rule and window; later ones are ignored, which bounds memory; default 100000",
+      "Hosts, pairs or flows tracked per rule and window; later ones are refused (and the rule's flags say approximate), which bounds each rule's memory; default 100000",
       TRAFAN_OPT_UINT, OFF(max_tracked), "100000", NULL, 16, 4294967295.0, NULL, NULL },
+    { "max_state_mb", "Detection memory (MB)",
+      "Memory for all rules' windows and series together; past it no rule tracks a new key until windows close, and every flag of a rule that refused keys says approximate; default 128",
+      TRAFAN_OPT_UINT, OFF(max_state_mb), "128", NULL, 1, 1048576, NULL, NULL },
 };
 #undef OFF
 
@@ -800,7 +803,10 @@ struct TrafanDetector {
     gboolean  seen, finished;
     gint64    now;              /* latest packet time seen (the clock) */
     gint64    first_ns, ref_ns; /* first time, and abs - rel of the first packet */
-    guint64   untracked;        /* keys past max_tracked */
+    guint64   refused[MAX_RULES];   /* keys a rule could not track (max_tracked, max_state_mb) */
+    gsize     budget;               /* max_state_mb in bytes */
+    gboolean  full;                 /* over the budget: no new keys */
+    guint     adds;                 /* keys made since the budget was checked */
 
     TrafanRuleCtx  rules[MAX_RULES];
     WindowSet      sets[MAX_RULES];
@@ -841,18 +847,18 @@ trafan_ref_ns(const TrafanRuleCtx *ctx)
     return ctx->detector->ref_ns;
 }
 
-void
-trafan_untracked(TrafanRuleCtx *ctx)
-{
-    ctx->detector->untracked++;
-}
+static void budget_check(TrafanDetector *d);
 
 gboolean
 trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys)
 {
-    if (current_keys < ctx->detector->cfg.max_tracked)
+    TrafanDetector *d = ctx->detector;
+    if (current_keys < d->cfg.max_tracked && !d->full) {
+        if (++d->adds % 64 == 0)
+            budget_check(d);
         return TRUE;
-    ctx->detector->untracked++;
+    }
+    d->refused[ctx->index]++;
     return FALSE;
 }
 
@@ -866,6 +872,7 @@ trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v)
 
     if (ctx->rule->judge)
         v->window_ns = ctx->window_ns;
+    v->approximate |= d->refused[rule] > 0;     /* it may have missed keys */
     if (v->role == TRAFAN_ROLE_SOURCE && allowlisted(d, &v->host))
         goto out;
     if (d->peeking) {
@@ -976,6 +983,8 @@ window_close(TrafanDetector *d, Window *w)
         table_clear(w->set, w->open);
     }
     w->index = NO_INDEX;
+    if (d->full)
+        budget_check(d);        /* closing frees room */
 }
 
 static void
@@ -1005,8 +1014,9 @@ window_slot(TrafanDetector *d, Window *w, const TrafanKey *key)
 
     gpointer agg = g_hash_table_lookup(w->open, key);
     if (agg == NULL) {
-        if (g_hash_table_size(w->open) >= d->cfg.max_tracked) {
-            d->untracked++;
+        if (!trafan_rule_may_track(w->set->judges[0], g_hash_table_size(w->open))) {
+            for (guint j = 1; j < w->set->n_judges; j++)
+                d->refused[w->set->judges[j]->index]++;
             return NULL;
         }
         agg = table_add(w->set, w->open, key);
@@ -1087,6 +1097,7 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
 
     build_options();
     trafan_detect_config_copy(&d->cfg, cfg);
+    d->budget = (gsize)d->cfg.max_state_mb << 20;
     for (guint r = 0; r < trafan_n_rules; r++) {
         TrafanRuleCtx *ctx = &d->rules[r];
         ctx->rule = trafan_rules[r];
@@ -1409,6 +1420,41 @@ trafan_detector_state_bytes(const TrafanDetector *d)
     return n;
 }
 
+/* What the windows' and series' keys cost, from their counts alone (the
+ * items inside counters are left out): cheap enough to check often. */
+static gsize
+state_estimate(const TrafanDetector *d)
+{
+    gsize n = 0, entry = 3 * sizeof(gpointer) + 16;
+    for (guint s = 0; s < d->n_sets; s++) {
+        const WindowSet *set = &d->sets[s];
+        for (guint ph = 0; ph < 2; ph++) {
+            const Window *w = &set->phase[ph];
+            gsize keys = g_hash_table_size(w->open) + (w->head ? g_hash_table_size(w->head) : 0);
+            n += keys * (entry + KEY_SPACE + set->agg->size);
+        }
+    }
+    for (guint r = 0; r < trafan_n_rules; r++)
+        if (d->rules[r].state && d->rules[r].rule->series->bytes)
+            n += d->rules[r].rule->series->bytes(d->rules[r].state);
+    return n;
+}
+
+static void
+budget_check(TrafanDetector *d)
+{
+    d->full = state_estimate(d) > d->budget;
+}
+
+guint64
+trafan_detector_refused_keys(const TrafanDetector *d)
+{
+    guint64 n = 0;
+    for (guint r = 0; r < trafan_n_rules; r++)
+        n += d->refused[r];
+    return n;
+}
+
 guint
 trafan_detector_open_flags(const TrafanDetector *d)
 {
@@ -1532,7 +1578,8 @@ trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **e
 
     d->seen = TRUE;
     d->now = MAX(d->now, later->now);
-    d->untracked += later->untracked;
+    for (guint r = 0; r < trafan_n_rules; r++)
+        d->refused[r] += later->refused[r];
     return TRUE;
 }
 
@@ -1544,7 +1591,7 @@ trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **e
 #define ENTRIES_TYPE   "a(" KEY_TYPE "av)"
 #define FINDINGS_TYPE  "a(s" TRAFAN_ADDRESS_TYPE "uxxxxddbta(" TRAFAN_ADDRESS_TYPE "t)asbmsms)"
 #define WINDOW_TYPE    "(xx" ENTRIES_TYPE "m" ENTRIES_TYPE FINDINGS_TYPE ")"
-#define DETECTOR_TYPE  "(usbxxxta(xa" WINDOW_TYPE ")a(sv)" FINDINGS_TYPE FINDINGS_TYPE FINDINGS_TYPE ")"
+#define DETECTOR_TYPE  "(usbxxxa(st)a(xa" WINDOW_TYPE ")a(sv)" FINDINGS_TYPE FINDINGS_TYPE FINDINGS_TYPE ")"
 
 static GVariant *
 agg_save(const TrafanAggClass *cls, gconstpointer agg)
@@ -1772,10 +1819,15 @@ trafan_detector_save(const TrafanDetector *d)
         if (d->rules[r].state)
             g_variant_builder_add(&series, "(sv)", d->rules[r].rule->name,
                                   d->rules[r].rule->series->save(d->rules[r].state));
+    GVariantBuilder refused;
+    g_variant_builder_init(&refused, G_VARIANT_TYPE("a(st)"));
+    for (guint r = 0; r < trafan_n_rules; r++)
+        if (d->refused[r])
+            g_variant_builder_add(&refused, "(st)", trafan_rules[r]->name, d->refused[r]);
     char *config = trafan_detect_config_describe(&d->cfg);
-    GVariant *v = g_variant_new("(usbxxxta(xa" WINDOW_TYPE ")a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE
+    GVariant *v = g_variant_new("(usbxxxa(st)a(xa" WINDOW_TYPE ")a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE
                                 "@" FINDINGS_TYPE ")", STATE_VERSION, config, d->seen, d->first_ns,
-                                d->ref_ns, d->now, d->untracked, &sets, &series, findings_save(d->body),
+                                d->ref_ns, d->now, &refused, &sets, &series, findings_save(d->body),
                                 findings_save(d->output), findings_save(d->previews));
     g_free(config);
     return v;
@@ -1836,10 +1888,22 @@ trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **er
     g_free(config);
 
     GVariant *sets, *series, *body, *output, *previews;
-    g_variant_get(state, "(u&sbxxxt@a(xa" WINDOW_TYPE ")@a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE "@"
+    GVariantIter *refused;
+    g_variant_get(state, "(u&sbxxxa(st)@a(xa" WINDOW_TYPE ")@a(sv)@" FINDINGS_TYPE "@" FINDINGS_TYPE "@"
                   FINDINGS_TYPE ")", &version, &saved_config, &d->seen, &d->first_ns, &d->ref_ns, &d->now,
-                  &d->untracked, &sets, &series, &body, &output, &previews);
+                  &refused, &sets, &series, &body, &output, &previews);
     gboolean ok = g_variant_n_children(sets) == d->n_sets;
+    const char *rule_name;
+    guint64 count;
+    while (ok && g_variant_iter_next(refused, "(&st)", &rule_name, &count)) {
+        guint r = 0;
+        while (r < trafan_n_rules && strcmp(trafan_rules[r]->name, rule_name) != 0)
+            r++;
+        ok = r < trafan_n_rules;
+        if (ok)
+            d->refused[r] = count;
+    }
+    g_variant_iter_free(refused);
     for (guint s = 0; ok && s < d->n_sets; s++) {
         WindowSet *set = &d->sets[s];
         GVariant *saved_set = g_variant_get_child_value(sets, s);

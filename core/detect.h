@@ -42,6 +42,7 @@ typedef struct {
     char   *allowlist;              /* addresses / CIDR prefixes never flagged as source */
     guint   exact_cap;
     guint   max_tracked;
+    guint   max_state_mb;
     GArray *allow_prefixes;         /* parsed allowlist (private layout) */
     guint64 rules[TRAFAN_RULE_CONFIG_WORDS];    /* the rules' configs */
 } TrafanDetectConfig;
@@ -115,6 +116,9 @@ GVariant        *trafan_detector_save(const TrafanDetector *d);
 TrafanDetector  *trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **error);
 /* Bytes the windows, sketches and series hold now (an estimate). */
 gsize            trafan_detector_state_bytes(const TrafanDetector *d);
+/* Keys rules could not track (max_tracked, max_state_mb): their flags say
+ * approximate. */
+guint64          trafan_detector_refused_keys(const TrafanDetector *d);
 /* Distinct (host, role, rule) findings so far. */
 guint            trafan_detector_open_flags(const TrafanDetector *d);
 

@@ -56,6 +56,7 @@ trafan_run_options_clear(TrafanRunOptions *opts)
 {
     g_clear_pointer(&opts->out_dir, g_free);
     g_clear_pointer(&opts->filter, g_free);
+    g_clear_pointer(&opts->warning, g_free);
     trafan_detect_config_clear(&opts->detect);
 }
 
@@ -98,17 +99,22 @@ trafan_parse_interval(const char *text, gint64 *interval_us)
             ok = parse_uint(padded, 999999, &micros);
         }
     }
-    if (!ok)
-        return FALSE;
-    *interval_us = (gint64)(secs * 1000000 + micros);
-    return *interval_us > 0 && *interval_us <= MAX_INTERVAL_US;
+    gint64 us = (gint64)(secs * 1000000 + micros);
+
+    if (!ok || us <= 0 || us > MAX_INTERVAL_US)
+        return FALSE;           /* *interval_us keeps its valid value */
+    *interval_us = us;
+    return TRUE;
 }
 
 static gboolean
 bad_value(GError **error, const char *name, const char *value, const char *expected)
 {
+    char *shown = trafan_escape_controls(value);
+
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "invalid value \"%s\" for option %s: expected %s", value, name, expected);
+                "invalid value \"%s\" for option %s: expected %s", shown, name, expected);
+    g_free(shown);
     return FALSE;
 }
 
@@ -151,13 +157,51 @@ set_option(TrafanRunOptions *opts, const char *name, const char *value, GError *
             return bad_value(error, name, value, "0 or 1");
         opts->protocol_tree = value[0] == '1';
     } else if (is_detect_option(name)) {
-        return trafan_detect_config_set(&opts->detect, name, value, error);
+        if (!trafan_detect_config_set(&opts->detect, name, value, error)) {
+            char *shown = trafan_escape_controls((*error)->message);
+            g_free((*error)->message);
+            (*error)->message = shown;
+            return FALSE;
+        }
     } else {
+        char *shown = trafan_escape_controls(name);
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
-                    "unknown option \"%s\"; valid options: %s", name, trafan_run_options_usage());
+                    "unknown option \"%s\"; valid options: %s", shown, trafan_run_options_usage());
+        g_free(shown);
         return FALSE;
     }
     return TRUE;
+}
+
+/* An option whose value is a list of words (allowlist=...): a comma there
+ * ends the option, which is rarely what was meant. */
+static gboolean
+takes_list(const char *element)
+{
+    guint n;
+    const TrafanDetectOption *options = trafan_detect_options(&n);
+    size_t len = strcspn(element, "=");
+
+    for (guint i = 0; i < n; i++)
+        if ((options[i].type == TRAFAN_OPT_STRING || options[i].type == TRAFAN_OPT_PORTS)
+            && strlen(options[i].name) == len
+            && strncmp(options[i].name, element, len) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static void
+warn_list_then_filter(TrafanRunOptions *opts, const char *option, const char *next)
+{
+    char *shown_option = trafan_escape_controls(option), *shown_next = trafan_escape_controls(next);
+
+    g_free(opts->warning);
+    opts->warning = g_strdup_printf("the filter \"%s\" follows %s: commas separate -z options, so if \"%s\" "
+                                    "belongs to the list, write %s;%s (list values are separated by "
+                                    "';', '|' or spaces)", shown_next, shown_option, shown_next,
+                                    shown_option, shown_next);
+    g_free(shown_option);
+    g_free(shown_next);
 }
 
 /* "word=value" with a single '=' and a bare word (letters, digits, '_') is an
@@ -183,13 +227,16 @@ trafan_run_options_parse(TrafanRunOptions *opts, const char *args, GError **erro
     if (!args || !*args)
         return TRUE;
     if (*args != ',') {
+        char *shown = trafan_escape_controls(args);
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                    "expected -z trafan,stat[,option=value...][,FILTER], got trailing \"%s\"", args);
+                    "expected -z trafan,stat[,option=value...][,FILTER], got trailing \"%s\"", shown);
+        g_free(shown);
         return FALSE;
     }
 
     char **elements = g_strsplit(args + 1, ",", -1);
     gboolean ok = TRUE;
+    const char *last_option = NULL;
     guint i;
 
     for (i = 0; ok && elements[i]; i++) {
@@ -199,6 +246,7 @@ trafan_run_options_parse(TrafanRunOptions *opts, const char *args, GError **erro
         if (!looks_like_option(elements[i], &name, &value))
             break;
         ok = set_option(opts, name, value, error);
+        last_option = elements[i];
         g_free(name);
     }
     if (ok && elements[i]) {
@@ -207,6 +255,8 @@ trafan_run_options_parse(TrafanRunOptions *opts, const char *args, GError **erro
         if (*g_strstrip(filter)) {
             g_free(opts->filter);
             opts->filter = filter;
+            if (last_option && takes_list(last_option))
+                warn_list_then_filter(opts, last_option, elements[i]);
         } else {
             g_free(filter);
         }

@@ -21,6 +21,7 @@ typedef struct {
     guint        live_seconds;  /* status line every N s of capture time; 0 = off */
     gboolean     protocol_tree; /* dissect with a protocol tree: see README, "Protocols" */
     char        *filter;        /* display filter, or NULL */
+    char        *warning;       /* a likely mistake to print on stderr, or NULL */
     TrafanDetectConfig detect;  /* thresholds: preferences, then -z options */
 } TrafanRunOptions;
 
@@ -32,10 +33,13 @@ void     trafan_run_options_clear(TrafanRunOptions *opts);
  * The filter is everything from the first element that is not an option
  * (it may contain commas).  An element shaped like an option (word=value,
  * not ==) must be a known option.  Errors name the problem and list the
- * valid options. */
+ * valid options; values are shown with control characters escaped.  A
+ * filter right after an option that takes a list (allowlist=a,b) leaves a
+ * warning: the comma was probably meant to separate list values. */
 gboolean trafan_run_options_parse(TrafanRunOptions *opts, const char *args, GError **error);
 
-/* Parse an interval in seconds ("1", "0.25", "0.000001") into microseconds. */
+/* Parse an interval in seconds ("1", "0.25", "0.000001") into microseconds;
+ * on FALSE *interval_us is unchanged. */
 gboolean trafan_parse_interval(const char *text, gint64 *interval_us);
 
 /* "format=text|json|csv, top=N, ..." for error messages and help. */

@@ -13,8 +13,10 @@
 
 G_BEGIN_DECLS
 
-/* Enough for any sane tunnel stack (e.g. IPv4 / GRE / IPv4 / GRE / IPv6). */
-#define TRAFAN_MAX_LAYERS 8
+/* IP (and TCP/UDP) headers kept per frame: any real tunnel stack (IPv4 /
+ * GRE / IPv4 / GRE / IPv6) and crafted ones twice as deep as that; the
+ * plugin warns about a frame with more. */
+#define TRAFAN_MAX_LAYERS 16
 
 typedef struct {
     guint8 family;              /* 4 or 6; 0 = none */
@@ -44,8 +46,16 @@ typedef struct {
     TrafanAddress dst;
 } TrafanTransport;
 
+/* abs_ns and rel_ns stay within +-TRAFAN_TIME_LIMIT_NS (about 146 years), so
+ * that adding a window to them cannot overflow; a time further away is held
+ * at the limit. */
+#define TRAFAN_TIME_LIMIT_NS (G_GINT64_CONSTANT(1) << 62)
+
 typedef struct {
-    gint64      abs_ns;         /* absolute time, ns since the epoch */
+    gint64      abs_ns;         /* absolute time: ns since epoch_base_s */
+    gint64      epoch_base_s;   /* 0 (the epoch), or for a capture beyond the
+                                   range of abs_ns (past 2116 or before 1824)
+                                   the second of its first frame */
     gint64      rel_ns;         /* Wireshark's relative time (to the first frame) */
     guint32     frame_len;      /* bytes on the wire, as Wireshark's tables count */
     const char *protocol;       /* highest layer, a g_intern_string() */

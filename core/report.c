@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "report.h"
@@ -20,6 +21,32 @@ trafan_append_seconds(GString *out, gint64 ns)
 
     g_string_append_printf(out, "%s%" G_GUINT64_FORMAT ".%09u", ns < 0 ? "-" : "",
                            magnitude / 1000000000u, (guint)(magnitude % 1000000000u));
+}
+
+/* An absolute time: epoch_base_s + ns, exactly, as frame.time_epoch shows it. */
+void
+trafan_append_epoch(GString *out, gint64 base_s, gint64 ns)
+{
+    gint64 secs = ns / 1000000000, frac = ns % 1000000000;
+
+    if (base_s == 0) {
+        trafan_append_seconds(out, ns);
+        return;
+    }
+    if (frac < 0) {
+        secs--;
+        frac += 1000000000;
+    }
+    g_string_append_printf(out, "%" G_GINT64_FORMAT ".%09u", base_s + secs, (guint)frac);
+}
+
+static char *
+epoch_str(const TrafanStats *stats, gint64 ns)
+{
+    GString *s = g_string_new(NULL);
+
+    trafan_append_epoch(s, stats->epoch_base_s, ns);
+    return g_string_free(s, FALSE);
 }
 
 static char *
@@ -510,7 +537,7 @@ GString *
 trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
 {
     GString *out = g_string_new(RULE);
-    char *first = seconds_str(stats->first_ns), *last = seconds_str(stats->last_ns);
+    char *first = epoch_str(stats, stats->first_ns), *last = epoch_str(stats, stats->last_ns);
     char *duration = seconds_str(stats->last_ns - stats->first_ns);
     char *interval = interval_str(stats->config.interval_us);
 
@@ -636,13 +663,17 @@ json_flags(GString *out, const TrafanStats *stats, const GPtrArray *flags)
 GString *
 trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
 {
-    GString *out = g_string_new("{\"capture\":{");
+    /* trafan_format, as in graph.dot: readers refuse a version they do not know. */
+    GString *out = g_string_new("{\"trafan_format\":1,\"capture\":{");
     GPtrArray *rows;
 
     json_u64(out, "packets", stats->packets, TRUE);
     json_u64(out, "bytes", stats->bytes, TRUE);
-    json_seconds(out, "first_time", stats->first_ns, TRUE);
-    json_seconds(out, "last_time", stats->last_ns, TRUE);
+    g_string_append(out, "\"first_time\":");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->first_ns);
+    g_string_append(out, ",\"last_time\":");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->last_ns);
+    g_string_append_c(out, ',');
     json_seconds(out, "duration", stats->last_ns - stats->first_ns, TRUE);
     json_u64(out, "hosts", g_hash_table_size(stats->hosts), TRUE);
     json_u64(out, "conversations", g_hash_table_size(stats->conversations), TRUE);
@@ -868,8 +899,11 @@ trafan_report_dot(const TrafanStats *stats, const TrafanReportOptions *opts)
 
     dot_attr_u64(out, "packets", stats->packets);
     dot_attr_u64(out, "bytes", stats->bytes);
-    dot_attr_seconds(out, "first_time", stats->first_ns);
-    dot_attr_seconds(out, "last_time", stats->last_ns);
+    g_string_append(out, ", first_time=\"");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->first_ns);
+    g_string_append(out, "\", last_time=\"");
+    trafan_append_epoch(out, stats->epoch_base_s, stats->last_ns);
+    g_string_append_c(out, '"');
     dot_attr_seconds(out, "duration", stats->last_ns - stats->first_ns);
     dot_attr_u64(out, "hosts", g_hash_table_size(stats->hosts));
     dot_attr_u64(out, "conversations", g_hash_table_size(stats->conversations));
@@ -958,6 +992,97 @@ write_file(const char *dir, const char *name, GString *content, GError **error)
 
     g_free(path);
     g_string_free(content, TRUE);
+    return ok;
+}
+
+char *
+trafan_escape_controls(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+
+    for (const char *p = text; *p;) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            g_string_append_printf(out, "\\x%02x", (guint8)*p++);
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            g_string_append_c(out, '\\');
+            g_string_append_c(out, c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+            p++;
+        } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+            g_string_append_printf(out, c < 0x80 ? "\\x%02x" : "\\u%04x", (guint)c);
+            p = g_utf8_next_char(p);
+        } else {
+            const char *next = g_utf8_next_char(p);
+            g_string_append_len(out, p, next - p);
+            p = next;
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static const char *const export_files[] = {
+    "conversations.csv", "hosts.csv", "protocols.csv", "bandwidth.csv", "flags.csv", "report.json", "graph.dot",
+};
+
+/* The deepest part of path that exists, or NULL. */
+static char *
+existing_ancestor(const char *path)
+{
+    char *at = g_strdup(path);
+
+    while (!g_file_test(at, G_FILE_TEST_EXISTS)) {
+        char *up = g_path_get_dirname(at);
+        gboolean top = strcmp(up, at) == 0;
+
+        g_free(at);
+        at = up;
+        if (top)
+            break;
+    }
+    return at;
+}
+
+static gboolean
+dir_error(GError **error, const char *dir, const char *problem)
+{
+    char *shown = trafan_escape_controls(dir);
+
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "out=%s: %s", shown, problem);
+    g_free(shown);
+    return FALSE;
+}
+
+gboolean
+trafan_report_check_dir(const char *dir, GError **error)
+{
+    char *base = existing_ancestor(dir);
+    gboolean is_dir = g_file_test(base, G_FILE_TEST_IS_DIR);
+    gboolean writable = is_dir && access(base, W_OK | X_OK) == 0;
+    gboolean ok = TRUE;
+
+    if (!is_dir) {
+        char *shown = trafan_escape_controls(base), *problem = g_strdup_printf("%s is not a directory", shown);
+        ok = dir_error(error, dir, problem);
+        g_free(problem);
+        g_free(shown);
+    } else if (!writable) {
+        char *shown = trafan_escape_controls(base);
+        char *problem = g_strdup_printf("cannot write into %s: %s", shown, g_strerror(EACCES));
+        ok = dir_error(error, dir, problem);
+        g_free(problem);
+        g_free(shown);
+    }
+    for (guint i = 0; ok && strcmp(base, dir) == 0 && i < G_N_ELEMENTS(export_files); i++) {
+        char *path = g_build_filename(dir, export_files[i], NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            char *problem = g_strdup_printf("%s is a directory, where the export file goes", export_files[i]);
+            ok = dir_error(error, dir, problem);
+            g_free(problem);
+        }
+        g_free(path);
+    }
+    g_free(base);
     return ok;
 }
 

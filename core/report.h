@@ -34,8 +34,18 @@ GString *trafan_report(const TrafanStats *stats, const TrafanReportOptions *opts
 gboolean trafan_report_write_dir(const TrafanStats *stats, const TrafanReportOptions *opts,
                                  const char *dir, GError **error);
 
+/* Can the export files be written into dir (created if missing)?  Checked
+ * before the first packet, so a bad out= fails at once. */
+gboolean trafan_report_check_dir(const char *dir, GError **error);
+
 /* Helpers shared with the tools: seconds with nine decimals from nanoseconds. */
 void trafan_append_seconds(GString *out, gint64 ns);
+/* An absolute time, base_s + ns, as frame.time_epoch shows it. */
+void trafan_append_epoch(GString *out, gint64 base_s, gint64 ns);
+
+/* text with control characters and invalid UTF-8 bytes as \n, \t, \r or
+ * \xHH, safe to print on a terminal.  Free with g_free(). */
+char *trafan_escape_controls(const char *text);
 
 G_END_DECLS
 

@@ -185,8 +185,9 @@ guint    trafan_slots(TrafanRuleCtx *ctx, const TrafanKey *key, gpointer out[2])
 /* Hand a verdict to the engine (which takes its strings). */
 void     trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v);
 guint    trafan_exact_cap(const TrafanRuleCtx *ctx);
-/* Count a key the rule could not track (its cap). */
-void     trafan_untracked(TrafanRuleCtx *ctx);
+/* May a series rule holding current_keys keys track one more (its
+ * max_tracked and the detector's max_state_mb)?  A refusal is counted and
+ * makes the rule's flags approximate. */
 gboolean trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys);
 gint64   trafan_ref_ns(const TrafanRuleCtx *ctx);  /* abs - rel of the first packet */
 

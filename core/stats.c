@@ -312,6 +312,7 @@ trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt)
         stats->seen_any = TRUE;
         stats->first_ns = stats->last_ns = pkt->abs_ns;
         stats->ref_ns = pkt->abs_ns - pkt->rel_ns;
+        stats->epoch_base_s = pkt->epoch_base_s;
     }
     stats->packets++;
     stats->bytes += pkt->frame_len;
@@ -442,7 +443,7 @@ trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error)
     }
     if (!later->seen_any)
         return TRUE;
-    if (stats->seen_any && stats->ref_ns != later->ref_ns) {
+    if (stats->seen_any && (stats->ref_ns != later->ref_ns || stats->epoch_base_s != later->epoch_base_s)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "cannot merge statistics with different time references");
         return FALSE;
@@ -454,6 +455,7 @@ trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error)
         stats->first_ns = later->first_ns;
         stats->last_ns = later->last_ns;
         stats->ref_ns = later->ref_ns;
+        stats->epoch_base_s = later->epoch_base_s;
     }
     stats->packets += later->packets;
     stats->bytes += later->bytes;
@@ -576,6 +578,17 @@ trafan_stats_sorted_conversations(const TrafanStats *stats)
         g_ptr_array_add(rows, &((ConvEntry *)value)->conv);
     g_ptr_array_sort(rows, compare_conversations);
     return rows;
+}
+
+void
+trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, stats->conversations);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        func(&((ConvEntry *)value)->conv, user_data);
 }
 
 GPtrArray *

@@ -65,6 +65,7 @@ typedef struct {
     guint64 packets, bytes;
     gint64  first_ns, last_ns;  /* earliest and latest absolute time */
     gint64  ref_ns;             /* Wireshark's time reference (first frame) */
+    gint64  epoch_base_s;       /* absolute times count from here (packet.h) */
     gboolean seen_any;
 
     GHashTable *conversations;  /* unordered address pair -> conversation */
@@ -98,6 +99,11 @@ void trafan_stats_finish(TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_hosts(const TrafanStats *stats);
 GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats);
+
+/* Every conversation in no order, for a caller that picks its own rows
+ * without sorting them all. */
+typedef void (*TrafanConversationFunc)(const TrafanConversation *conv, gpointer user_data);
+void trafan_stats_foreach_conversation(const TrafanStats *stats, TrafanConversationFunc func, gpointer user_data);
 
 G_END_DECLS
 

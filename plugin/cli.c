@@ -4,11 +4,14 @@
  * registers the listeners, packet accumulates statistics and detection,
  * draw prints the report (and writes the out= files) at the end.  During a
  * live capture each new flag is printed on stderr at once, and live=N
- * prints a status line every N seconds of capture time.
+ * prints a status line every N seconds of capture time (and, with out=,
+ * rewrites the out= files with the capture so far).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#define _GNU_SOURCE     /* program_invocation_short_name */
 #define WS_BUILD_DLL
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,7 @@ typedef struct {
     gboolean         live;          /* packets arrive as they happen */
     gint64           next_status_ns;
     guint64          status_bytes;  /* bytes since the last status line */
+    GPtrArray       *flags_so_far;  /* for live out= snapshots; the detector's */
 } CliRun;
 
 static void
@@ -49,6 +53,7 @@ print_new_flags(CliRun *run)
 
         fprintf(stderr, "trafan: flag %s %s %s: %s\n", f->rule, trafan_role_name(f->role),
                 trafan_address_to_str(&f->host, host), f->summary ? f->summary : "");
+        g_ptr_array_add(run->flags_so_far, (gpointer)f);
     }
     if (fresh->len)
         fflush(stderr);
@@ -91,6 +96,7 @@ start_accumulators(CliRun *run)
 {
     run->stats = trafan_stats_new(&run->opts.stats);
     run->detector = trafan_detector_new(&run->opts.detect);
+    run->flags_so_far = g_ptr_array_new();
     run->next_poll_ns = G_MININT64;
     run->next_status_ns = 0;
     run->status_bytes = 0;
@@ -101,6 +107,22 @@ stop_accumulators(CliRun *run)
 {
     g_clear_pointer(&run->stats, trafan_stats_free);
     g_clear_pointer(&run->detector, trafan_detector_free);
+    g_clear_pointer(&run->flags_so_far, g_ptr_array_unref);
+}
+
+/* live=N with out=DIR: DIR holds the capture so far, each file replaced
+ * atomically, so that trafan-report --watch can follow it. */
+static void
+write_snapshot(CliRun *run)
+{
+    TrafanReportOptions report = { run->opts.top, run->opts.filter, run->flags_so_far };
+    GError *error = NULL;
+
+    trafan_stats_finish(run->stats);
+    if (!trafan_report_write_dir(run->stats, &report, run->opts.out_dir, &error)) {
+        fprintf(stderr, "tshark: trafan: %s\n", error->message);
+        g_error_free(error);
+    }
 }
 
 /* A frame stamped within five minutes of now is being captured now. */
@@ -141,6 +163,8 @@ cli_packet(const TrafanPacket *pkt, gpointer data)
             run->next_status_ns = pkt->abs_ns + period;
         else if (pkt->abs_ns >= run->next_status_ns) {
             print_status(run, pkt->abs_ns);
+            if (run->opts.out_dir)
+                write_snapshot(run);
             run->next_status_ns = pkt->abs_ns + period;
         }
     }
@@ -189,11 +213,27 @@ cli_finish(gpointer data)
     g_free(run);
 }
 
-static G_NORETURN void
-cli_fail(const char *what, const char *detail)
+/* A bad argument ends tshark before the first packet, as tshark's own -z
+ * statistics do; the user's bytes never reach the terminal raw. */
+G_NORETURN void
+trafan_fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "tshark: trafan: %s%s%s\n", what, detail ? ": " : "", detail ? g_strstrip((char *)detail) : "");
+    char *shown = trafan_escape_controls(detail ? detail : "");
+
+    fprintf(stderr, "tshark: trafan: %s%s%s\n", what, detail ? ": " : "", g_strstrip(shown));
+    g_free(shown);
     exit(1);
+}
+
+gboolean
+trafan_running_in_tshark(void)
+{
+    const char *name = g_get_prgname();
+#ifdef __GLIBC__
+    if (!name)
+        name = program_invocation_short_name;
+#endif
+    return name && g_str_has_prefix(name, "tshark");
 }
 
 /* tshark hands us every -z argument that starts with CLI_PREFIX. */
@@ -207,16 +247,23 @@ cli_init(const char *arg, void *userdata _U_)
 
     trafan_run_options_init(&run->opts);
     if (!trafan_prefs_apply(&run->opts.detect, &error))
-        cli_fail("invalid preference", error->message);
+        trafan_fail("invalid preference", error->message);
     if (!trafan_run_options_parse(&run->opts, arg + strlen(CLI_PREFIX), &error))
-        cli_fail("invalid -z " CLI_PREFIX " argument", error->message);
+        trafan_fail("invalid -z " CLI_PREFIX " argument", error->message);
+    if (run->opts.warning) {
+        char *shown = trafan_escape_controls(run->opts.warning);
+        fprintf(stderr, "tshark: trafan: warning: %s\n", shown);
+        g_free(shown);
+    }
+    if (run->opts.out_dir && !trafan_report_check_dir(run->opts.out_dir, &error))
+        trafan_fail("invalid -z " CLI_PREFIX " argument", error->message);
     /* A filter on trafan's own fields (trafan.flag, ...) needs the flags. */
     if (run->opts.filter && strstr(run->opts.filter, "trafan"))
         trafan_mark_request();
     start_accumulators(run);
 
     if (!trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure))
-        cli_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
+        trafan_fail("invalid -z " CLI_PREFIX " argument: bad filter", failure);
     TRAFAN_STAT_INIT_RETURN(true);
 }
 

@@ -26,6 +26,10 @@ typedef union {
 
 static PrefValue *values;       /* one per option of trafan_detect_options() */
 
+#define TREE_ROWS_DEFAULT 100u
+#define TREE_ROWS_MAX     100000u
+static guint tree_rows = TREE_ROWS_DEFAULT;
+
 void
 trafan_prefs_register(void)
 {
@@ -53,6 +57,16 @@ trafan_prefs_register(void)
             break;
         }
     }
+    prefs_register_uint_preference(module, "tree_rows", "Rows per branch of the Statistics window",
+                                   "Children of each branch of Statistics > Traffic Analysis and -z trafan,tree: "
+                                   "the top N by packets, the rest in one \"(others)\" row (1 to 100000; default 100)",
+                                   10, &tree_rows);
+}
+
+guint
+trafan_prefs_tree_rows(void)
+{
+    return CLAMP(tree_rows, 1, TREE_ROWS_MAX);
 }
 
 static char *
@@ -77,6 +91,12 @@ trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error)
     guint n;
     const TrafanDetectOption *options = trafan_detect_options(&n);
 
+    if (tree_rows < 1 || tree_rows > TREE_ROWS_MAX) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "preference trafan.tree_rows: invalid value \"%u\": expected a whole number from 1 to %u",
+                    tree_rows, TREE_ROWS_MAX);
+        return FALSE;
+    }
     for (int pass = 0; pass < 2; pass++) {
         for (guint i = 0; i < n; i++) {
             const TrafanDetectOption *o = &options[i];

@@ -17,6 +17,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_BUILD_DLL
+#include <stdio.h>
 #include <string.h>
 
 #include <wireshark.h>
@@ -31,6 +32,8 @@
 #include "compat.h"
 #include "tap.h"
 
+#define NS_PER_S G_GINT64_CONSTANT(1000000000)
+
 struct TrafanTap {
     TrafanTapCallbacks callbacks;
     gpointer           user_data;
@@ -42,6 +45,9 @@ struct TrafanTap {
     const char        *last_name;
     int                proto_icmp;
     int                proto_icmpv6;
+    gboolean           have_base;       /* epoch_base_s chosen (first frame) */
+    gint64             epoch_base_s;
+    gboolean           warned_layers;
 };
 
 /* Registration order.  The last listener registered carries reset, draw and
@@ -76,12 +82,27 @@ address_from_ws(TrafanAddress *out, const address *addr)
     return FALSE;
 }
 
+/* Wireshark's tables count every header; say once that trafan does not. */
+static gboolean
+layer_room(TrafanTap *tap, const packet_info *pinfo, guint n)
+{
+    if (n < TRAFAN_MAX_LAYERS)
+        return TRUE;
+    if (!tap->warned_layers) {
+        tap->warned_layers = TRUE;
+        fprintf(stderr, "tshark: trafan: warning: frame %u has more than %d nested IP, TCP or UDP headers; "
+                "trafan counts the first %d of each (Wireshark's tables count them all)\n",
+                pinfo->num, TRAFAN_MAX_LAYERS, TRAFAN_MAX_LAYERS);
+    }
+    return FALSE;
+}
+
 static void
 add_ip_layer(TrafanTap *tap, const packet_info *pinfo, const address *src, const address *dst, guint8 proto)
 {
     TrafanPacket *pkt = record_for(tap, pinfo);
 
-    if (pkt->n_ip == TRAFAN_MAX_LAYERS)
+    if (!layer_room(tap, pinfo, pkt->n_ip))
         return;
     TrafanIpLayer *ip = &pkt->ip[pkt->n_ip];
     if (address_from_ws(&ip->src, src) && address_from_ws(&ip->dst, dst)) {
@@ -114,7 +135,7 @@ add_transport(TrafanTap *tap, const packet_info *pinfo, guint8 proto, guint16 fl
 {
     TrafanPacket *pkt = record_for(tap, pinfo);
 
-    if (pkt->n_transport == TRAFAN_MAX_LAYERS)
+    if (!layer_room(tap, pinfo, pkt->n_transport))
         return;
     TrafanTransport *tp = &pkt->transport[pkt->n_transport];
     if (address_from_ws(&tp->src, src) && address_from_ws(&tp->dst, dst)) {
@@ -180,13 +201,45 @@ add_icmp(TrafanTap *tap, packet_info *pinfo, TrafanPacket *pkt)
     pkt->icmp_code = icmp->code;
 }
 
+/* secs.nsecs in ns, held within +-TRAFAN_TIME_LIMIT_NS. */
+static gint64
+limited_ns(gint64 secs, gint64 nsecs)
+{
+    const gint64 limit_s = TRAFAN_TIME_LIMIT_NS / NS_PER_S - 1;
+
+    if (secs > limit_s)
+        return TRAFAN_TIME_LIMIT_NS;
+    if (secs < -limit_s)
+        return -TRAFAN_TIME_LIMIT_NS;
+    return secs * NS_PER_S + nsecs;
+}
+
+/* A time as abs_ns counts it: from the epoch, or for a capture out of that
+ * range (a pcapng shifted before 1970 reads as year 2541) from its first
+ * frame's second, so that its times and durations stay exact. */
+static void
+set_time(TrafanTap *tap, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel)
+{
+    const gint64 limit_s = TRAFAN_TIME_LIMIT_NS / NS_PER_S - 1;
+    gint64 secs = abs->secs;
+
+    if (!tap->have_base) {
+        tap->have_base = TRUE;
+        tap->epoch_base_s = secs > limit_s || secs < -limit_s ? secs : 0;
+    }
+    if (__builtin_sub_overflow(secs, tap->epoch_base_s, &secs))
+        secs = tap->epoch_base_s > 0 ? G_MININT64 : G_MAXINT64;
+    pkt->epoch_base_s = tap->epoch_base_s;
+    pkt->abs_ns = limited_ns(secs, abs->nsecs);
+    pkt->rel_ns = limited_ns(rel->secs, rel->nsecs);
+}
+
 const TrafanPacket *
 trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
 {
     TrafanPacket *pkt = record_for(tap, pinfo);
 
-    pkt->abs_ns = (gint64)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
-    pkt->rel_ns = (gint64)pinfo->rel_ts.secs * 1000000000 + pinfo->rel_ts.nsecs;
+    set_time(tap, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
     pkt->frame_len = pinfo->fd->pkt_len;
     pkt->protocol = highest_layer(tap, pinfo);
     add_icmp(tap, pinfo, pkt);
@@ -210,6 +263,7 @@ life_reset(void *data)
     TrafanTap *tap = data;
 
     tap->frame_num = 0;
+    tap->have_base = FALSE;
     trafan_packet_clear(&tap->pkt);
     if (tap->callbacks.reset)
         tap->callbacks.reset(tap->user_data);

@@ -19,7 +19,16 @@ int      trafan_mark_protocol(void);
 void     trafan_mark_request(void);     /* decide even if no field is asked for */
 void     trafan_table_register(void);   /* table.c: Suspicious Hosts */
 void     trafan_menu_register(int proto); /* menu.c: Tools > Traffic Analysis */
-/* The preferences the user changed, onto a detection config. */
+/* The preferences the user changed, onto a detection config; an invalid
+ * one (trafan.tree_rows included) is an error naming it. */
 gboolean trafan_prefs_apply(TrafanDetectConfig *cfg, GError **error);
+/* Children per branch of the Statistics window (preference trafan.tree_rows). */
+guint    trafan_prefs_tree_rows(void);
+
+/* cli.c: "tshark: trafan: WHAT: DETAIL" on stderr, control characters
+ * escaped, and exit status 1. */
+G_NORETURN void trafan_fail(const char *what, const char *detail);
+/* Is this tshark (which ends on a bad argument) rather than Wireshark? */
+gboolean trafan_running_in_tshark(void);
 
 #endif

@@ -53,6 +53,16 @@ static const char *const spare_colours[] = {"#66c2a5", "#8da0cb", "#a6d854", "#e
                                             "#b3de69", "#80b1d3"};
 static const char OTHER_PROTOCOL_COLOUR[] = "#bdbdbd";
 
+const char *tg_protocol_colour(const char *protocol, guint *spare)
+{
+    for (guint k = 0; k < G_N_ELEMENTS(known_protocols); k++)
+        if (g_ascii_strcasecmp(protocol, known_protocols[k].protocol) == 0)
+            return known_protocols[k].colour;
+    if (*spare < G_N_ELEMENTS(spare_colours))
+        return spare_colours[(*spare)++];
+    return OTHER_PROTOCOL_COLOUR;
+}
+
 /* ---- text ---- */
 
 /* Valid UTF-8 without control characters, at most max_chars long. */
@@ -233,14 +243,7 @@ static GArray *protocol_uses(const TgView *view)
     g_array_sort(uses, protocol_compare);
     for (guint i = 0; i < uses->len; i++) {
         ProtocolUse *use = &g_array_index(uses, ProtocolUse, i);
-        use->colour = OTHER_PROTOCOL_COLOUR;
-        if (!use->name)
-            continue;
-        for (guint k = 0; k < G_N_ELEMENTS(known_protocols); k++)
-            if (g_ascii_strcasecmp(use->name, known_protocols[k].protocol) == 0)
-                use->colour = known_protocols[k].colour;
-        if (use->colour == OTHER_PROTOCOL_COLOUR && spare < G_N_ELEMENTS(spare_colours))
-            use->colour = spare_colours[spare++];
+        use->colour = use->name ? tg_protocol_colour(use->name, &spare) : OTHER_PROTOCOL_COLOUR;
     }
     g_hash_table_unref(index);
     return uses;

@@ -128,6 +128,10 @@ void tg_ring_place(TgView *view);
  * "nop2" engine; otherwise the graph is left to another layout engine. */
 Agraph_t *tg_draw(const TgView *view, gboolean ring);
 
+/* A protocol's colour in every picture: its own for well-known protocols,
+ * else the next of a few spare colours (*spare counts those given), then grey. */
+const char *tg_protocol_colour(const char *protocol, guint *spare);
+
 /* Text helpers, exported for the tests. */
 char *tg_markup_escape(const char *text, gsize max_chars);
 char *tg_label_escape(const char *text, gsize max_chars);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install what is missing, build, install the plugin and trafan-graph, and
-# run the main job on a bundled capture: the report on stdout, the exports
-# and the host graph (out/hosts.svg) in out/.
+# Install what is missing, build, install the plugin and the tools, and
+# run the main job on a bundled capture: the report on stdout, the exports,
+# the host graph (out/hosts.svg) and the report page (out/report.html) in out/.
 #
 # As root the plugin goes into Wireshark's system plugin folder and the tool
 # into /usr/local/bin (tshark run by root only loads system plugins); as an
@@ -31,4 +31,6 @@ say "tshark -q -r $capture -z trafan,stat,out=$out"
 tshark -q -r "$capture" -z "trafan,stat,out=$out"
 say "trafan-graph --title $(basename "$capture") $out/graph.dot -o $out/hosts.svg"
 "$bindir/trafan-graph" --title "$(basename "$capture")" "$out/graph.dot" -o "$out/hosts.svg"
+say "trafan-report --title $(basename "$capture") $out -o $out/report.html"
+"$bindir/trafan-report" --title "$(basename "$capture")" "$out" -o "$out/report.html"
 say "wrote $(cd "$out" && ls | tr '\n' ' ')in $out"

@@ -1057,7 +1057,83 @@ typedef struct {
     void      (*build)(GArray *s, guint n);
     guint       n;
     const char *expected;       /* "host rule role", or NULL: no flag at all */
+    const char *const *opts;    /* option, value, ..., NULL */
 } RuleCase;
+
+/* n ports probed with SYNs (none accepted: syn_scan() accepts 22, 80, 443). */
+static void
+ports_probed(GArray *s, guint n)
+{
+    for (guint p = 1; p <= n; p++) {
+        tcp(s, S(5 + p * 0.01), SCANNER, 40000, VICTIM, 1000 + p, SYN, 58);
+        tcp(s, S(5 + p * 0.01 + 0.001), VICTIM, 1000 + p, SCANNER, 40000, RST | ACK, 54);
+    }
+}
+
+static void
+ports_fin_probed(GArray *s, guint n)
+{
+    for (guint p = 1; p <= n; p++)
+        tcp(s, S(5 + p * 0.01), SCANNER, 40000, VICTIM, 1000 + p, FIN, 58);
+}
+
+/* SYNs to port 445 of n addresses, none answering. */
+static void
+syn_sweep(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char target[32];
+        g_snprintf(target, sizeof target, "10.8.0.%u", 1 + i);
+        tcp(s, S(5 + i * 0.01), "10.8.0.250", 52000 + i, target, 445, SYN, 60);
+    }
+}
+
+/* n packets within one second toward one target, each from another source. */
+static void
+spoofed_syns(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char src[32];
+        g_snprintf(src, sizeof src, "203.0.%u.%u", i / 200, 1 + i % 200);
+        tcp(s, S(10 + (i + 0.5) / n), src, 1024 + i, "192.0.2.10", 80, SYN, 60);
+    }
+}
+
+static void
+spoofed_pings(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char src[32];
+        g_snprintf(src, sizeof src, "203.0.%u.%u", i / 200, 1 + i % 200);
+        icmp(s, S(10 + (i + 0.5) / n), src, "192.0.2.10", 8, 0);
+    }
+}
+
+static void
+spoofed_datagrams(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char src[32];
+        g_snprintf(src, sizeof src, "203.0.%u.%u", i / 200, 1 + i % 200);
+        udp(s, S(10 + (i + 0.5) / n), src, 1024 + i, "192.0.2.10", 9999, 200);
+    }
+}
+
+/* n packets of 1000 bytes from one source within one second. */
+static void
+one_source_packets(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++)
+        tcp(s, S(10 + (i + 0.5) / n), "192.0.2.44", 443, "198.51.100.44", 50000, ACK, 1000);
+}
+
+/* 30 SSH logins of n data segments each (3 + n + n / 2 + 3 packets). */
+static void
+ssh_logins_of(GArray *s, guint n)
+{
+    for (guint i = 0; i < 30; i++)
+        connection(s, S(10 + i * 0.5), "198.51.100.9", 40000 + i, "192.0.2.22", 22, n, 300);
+}
 
 /* n failed SSH logins, one every 0.5 s: ~22 packets, the same bytes each. */
 static void
@@ -1148,6 +1224,24 @@ udp_answered(GArray *s, guint n)
             udp(s, S(10 + sec + (i + 0.6) / n), "192.0.2.80", 9999, "198.51.100.77", 40000, 512);
 }
 
+/* One source sending n datagrams a second for 3 s to the broadcast address,
+ * or to a multicast group. */
+static void
+broadcast_storm(GArray *s, guint n)
+{
+    for (guint sec = 0; sec < 3; sec++)
+        for (guint i = 0; i < n; i++)
+            udp(s, S(10 + sec + (i + 0.5) / n), "192.0.2.66", 40000, "255.255.255.255", 9999, 200);
+}
+
+static void
+multicast_video(GArray *s, guint n)
+{
+    for (guint sec = 0; sec < 3; sec++)
+        for (guint i = 0; i < n; i++)
+            udp(s, S(10 + sec + (i + 0.5) / n), "192.0.2.67", 5004, "239.1.1.1", 5004, 1356);
+}
+
 /* A host polling its resolver every ~5 s with jitter (CV about 0.17). */
 static void
 resolver_polling(GArray *s, guint n)
@@ -1201,27 +1295,52 @@ varying_sizes(GArray *s, guint n)
     }
 }
 
+static const char *const packet_rate_100[] = { "packet_rate_packets", "100", NULL };
+static const char *const bandwidth_10k[] = { "bandwidth_bytes", "10000", "bandwidth_window", "1", NULL };
+
 static const RuleCase rule_cases[] = {
-    { "/detect/rules/brute_force/below",         ssh_guesses, 29, NULL },
-    { "/detect/rules/brute_force/at",            ssh_guesses, 30, "198.51.100.9 brute_force source" },
+    { "/detect/rules/port_scan/below",           ports_probed, 14, NULL, NULL },
+    { "/detect/rules/port_scan/at",              ports_probed, 15, SCANNER " port_scan source", NULL },
+    { "/detect/rules/port_scan/stealth-below",   ports_fin_probed, 2, NULL, NULL },
+    { "/detect/rules/port_scan/stealth-at",      ports_fin_probed, 3, SCANNER " port_scan source", NULL },
+    { "/detect/rules/host_sweep/syn-below",      syn_sweep, 24, NULL, NULL },
+    { "/detect/rules/host_sweep/syn-at",         syn_sweep, 25, "10.8.0.250 host_sweep source", NULL },
+    { "/detect/rules/syn_flood/below",           spoofed_syns, 99, NULL, NULL },
+    { "/detect/rules/syn_flood/at",              spoofed_syns, 100, "192.0.2.10 syn_flood target", NULL },
+    { "/detect/rules/icmp_flood/below",          spoofed_pings, 99, NULL, NULL },
+    { "/detect/rules/icmp_flood/at",             spoofed_pings, 100, "192.0.2.10 icmp_flood target", NULL },
+    { "/detect/rules/udp_flood/many-below",      spoofed_datagrams, 99, NULL, NULL },
+    { "/detect/rules/udp_flood/many-at",         spoofed_datagrams, 100, "192.0.2.10 udp_flood target", NULL },
+    { "/detect/rules/packet_rate/below",         one_source_packets, 99, NULL, packet_rate_100 },
+    { "/detect/rules/packet_rate/at",            one_source_packets, 100, "192.0.2.44 packet_rate source", packet_rate_100 },
+    { "/detect/rules/bandwidth/below",           one_source_packets, 9, NULL, bandwidth_10k },
+    { "/detect/rules/bandwidth/at",              one_source_packets, 10, "192.0.2.44 bandwidth source", bandwidth_10k },
+    { "/detect/rules/brute_force/packets-at",    ssh_logins_of, 36, "198.51.100.9 brute_force source", NULL },
+    { "/detect/rules/brute_force/packets-above", ssh_logins_of, 37, NULL, NULL },
+    { "/detect/rules/brute_force/below",         ssh_guesses, 29, NULL, NULL },
+    { "/detect/rules/brute_force/at",            ssh_guesses, 30, "198.51.100.9 brute_force source", NULL },
     /* Not a guesser; as regular as any beacon, though. */
-    { "/detect/rules/brute_force/monitor",       ssh_monitor, 40, "192.0.2.200 beacon source" },
-    { "/detect/rules/brute_force/sessions",      ssh_sessions, 40, NULL },
-    { "/detect/rules/host_sweep/ack-below",      ack_sweep, 24, NULL },
-    { "/detect/rules/host_sweep/ack-at",         ack_sweep, 25, "10.9.0.250 host_sweep source" },
-    { "/detect/rules/host_sweep/fin-at",         fin_sweep, 25, "10.9.0.250 host_sweep source" },
-    { "/detect/rules/host_sweep/timestamp-below", timestamp_sweep, 24, NULL },
-    { "/detect/rules/host_sweep/timestamp-at",   timestamp_sweep, 25, "10.9.0.250 host_sweep source" },
-    { "/detect/rules/host_sweep/established",    established_flows, 60, NULL },
-    { "/detect/rules/udp_flood/source-below",    udp_stream, 255, NULL },
-    { "/detect/rules/udp_flood/source-at",       udp_stream, 256, "198.51.100.77 udp_flood source" },
-    { "/detect/rules/udp_flood/answered",        udp_answered, 400, NULL },
-    { "/detect/rules/beacon/resolver-jitter",    resolver_polling, 60, NULL },
-    { "/detect/rules/beacon/in-flow-below",      beacon_in_flow, 9, NULL },
-    { "/detect/rules/beacon/in-flow-at",         beacon_in_flow, 10, "192.0.2.90 beacon source" },
-    { "/detect/rules/beacon/prevalence-at",      shared_service, 2, "192.0.2.100 beacon source" },
-    { "/detect/rules/beacon/prevalence-above",   shared_service, 3, NULL },
-    { "/detect/rules/beacon/varying-sizes",      varying_sizes, 20, NULL },
+    { "/detect/rules/brute_force/monitor",       ssh_monitor, 40, "192.0.2.200 beacon source", NULL },
+    { "/detect/rules/brute_force/sessions",      ssh_sessions, 40, NULL, NULL },
+    { "/detect/rules/host_sweep/ack-below",      ack_sweep, 24, NULL, NULL },
+    { "/detect/rules/host_sweep/ack-at",         ack_sweep, 25, "10.9.0.250 host_sweep source", NULL },
+    { "/detect/rules/host_sweep/fin-at",         fin_sweep, 25, "10.9.0.250 host_sweep source", NULL },
+    { "/detect/rules/host_sweep/timestamp-below", timestamp_sweep, 24, NULL, NULL },
+    { "/detect/rules/host_sweep/timestamp-at",   timestamp_sweep, 25, "10.9.0.250 host_sweep source", NULL },
+    { "/detect/rules/host_sweep/established",    established_flows, 60, NULL, NULL },
+    { "/detect/rules/udp_flood/source-below",    udp_stream, 255, NULL, NULL },
+    { "/detect/rules/udp_flood/source-at",       udp_stream, 256, "198.51.100.77 udp_flood source", NULL },
+    { "/detect/rules/udp_flood/answered",        udp_answered, 400, NULL, NULL },
+    { "/detect/rules/udp_flood/broadcast-below", broadcast_storm, 99, NULL, NULL },
+    { "/detect/rules/udp_flood/broadcast-at",    broadcast_storm, 100, "192.0.2.66 udp_flood source", NULL },
+    { "/detect/rules/udp_flood/multicast-video", multicast_video, 1200, NULL, NULL },
+    { "/detect/rules/udp_flood/multicast-at",    multicast_video, 10000, "192.0.2.67 udp_flood source", NULL },
+    { "/detect/rules/beacon/resolver-jitter",    resolver_polling, 60, NULL, NULL },
+    { "/detect/rules/beacon/in-flow-below",      beacon_in_flow, 9, NULL, NULL },
+    { "/detect/rules/beacon/in-flow-at",         beacon_in_flow, 10, "192.0.2.90 beacon source", NULL },
+    { "/detect/rules/beacon/prevalence-at",      shared_service, 2, "192.0.2.100 beacon source", NULL },
+    { "/detect/rules/beacon/prevalence-above",   shared_service, 3, NULL, NULL },
+    { "/detect/rules/beacon/varying-sizes",      varying_sizes, 20, NULL, NULL },
 };
 
 static void
@@ -1231,7 +1350,7 @@ test_rule_case(gconstpointer data)
     GArray *s = stream_new();
     c->build(s, c->n);
     stream_sort(s);
-    Run r = run(s);
+    Run r = run_with(s, c->opts);
     if (c->expected && strstr(c->path, "prevalence-at"))
         assert_flags(&r, (const char *const[]){ c->expected, "192.0.2.101 beacon source", NULL });
     else

@@ -140,37 +140,48 @@ tshark_run_capture(const char *const *args)
     return run(args, TRUE);
 }
 
+GPtrArray *
+tshark_argv(const char *const *args, gboolean capture)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    if (setpriv_path) {
+        g_ptr_array_add(argv, g_strdup(setpriv_path));
+        g_ptr_array_add(argv, g_strdup("--reuid=65534"));
+        g_ptr_array_add(argv, g_strdup("--regid=65534"));
+        g_ptr_array_add(argv, g_strdup("--clear-groups"));
+        if (capture) {
+            /* dumpcap, started by tshark, inherits these. */
+            g_ptr_array_add(argv, g_strdup("--inh-caps=+net_raw,+net_admin"));
+            g_ptr_array_add(argv, g_strdup("--ambient-caps=+net_raw,+net_admin"));
+        }
+    }
+    g_ptr_array_add(argv, g_strdup("/usr/bin/env"));
+    g_ptr_array_add(argv, g_strdup("-i"));
+    g_ptr_array_add(argv, g_strdup("PATH=/usr/bin:/bin"));
+    g_ptr_array_add(argv, g_strdup("LC_ALL=C"));
+    g_ptr_array_add(argv, g_strdup_printf("HOME=%s", home));
+    g_ptr_array_add(argv, g_strdup_printf("WIRESHARK_PLUGIN_DIR=%s", plugin_dir));
+    g_ptr_array_add(argv, g_strdup(tshark_path));
+    for (; *args; args++)
+        g_ptr_array_add(argv, g_strdup(*args));
+    g_ptr_array_add(argv, NULL);
+    return argv;
+}
+
+const char *
+tshark_workdir(void)
+{
+    return scratch;
+}
+
 static TsharkResult
 run(const char *const *args, gboolean capture)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    char *env_home = g_strdup_printf("HOME=%s", home);
-    char *env_plugins = g_strdup_printf("WIRESHARK_PLUGIN_DIR=%s", plugin_dir);
+    GPtrArray *argv = tshark_argv(args, capture);
     TsharkResult r = { -1, NULL, NULL };
     GError *error = NULL;
     int wait_status;
-
-    if (setpriv_path) {
-        g_ptr_array_add(argv, setpriv_path);
-        g_ptr_array_add(argv, (gpointer)"--reuid=65534");
-        g_ptr_array_add(argv, (gpointer)"--regid=65534");
-        g_ptr_array_add(argv, (gpointer)"--clear-groups");
-        if (capture) {
-            /* dumpcap, started by tshark, inherits these. */
-            g_ptr_array_add(argv, (gpointer)"--inh-caps=+net_raw,+net_admin");
-            g_ptr_array_add(argv, (gpointer)"--ambient-caps=+net_raw,+net_admin");
-        }
-    }
-    g_ptr_array_add(argv, (gpointer)"/usr/bin/env");
-    g_ptr_array_add(argv, (gpointer)"-i");
-    g_ptr_array_add(argv, (gpointer)"PATH=/usr/bin:/bin");
-    g_ptr_array_add(argv, (gpointer)"LC_ALL=C");
-    g_ptr_array_add(argv, env_home);
-    g_ptr_array_add(argv, env_plugins);
-    g_ptr_array_add(argv, tshark_path);
-    for (; *args; args++)
-        g_ptr_array_add(argv, (gpointer)*args);
-    g_ptr_array_add(argv, NULL);
 
     if (g_spawn_sync(scratch, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                      &r.out, &r.err, &wait_status, &error)) {
@@ -180,8 +191,6 @@ run(const char *const *args, gboolean capture)
         g_error_free(error);
     }
     g_ptr_array_unref(argv);
-    g_free(env_home);
-    g_free(env_plugins);
     return r;
 }
 

@@ -32,6 +32,10 @@ TsharkResult tshark_run(const char *const *argv);
 /* The same, allowed to capture live (as root: with CAP_NET_RAW kept). */
 TsharkResult tshark_run_capture(const char *const *argv);
 void         tshark_result_clear(TsharkResult *r);
+/* The command tshark_run() runs, NULL-terminated, to start it otherwise
+ * (in tshark_workdir()). */
+GPtrArray   *tshark_argv(const char *const *args, gboolean capture);
+const char  *tshark_workdir(void);
 
 /* The capture folders to test: captures/ and, when present, ../shared/captures. */
 GPtrArray *tshark_capture_files(const char *source_dir);

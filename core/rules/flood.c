@@ -12,10 +12,14 @@ trafan_flood_judge(TrafanRuleCtx *ctx, const TrafanFlood *f)
     TrafanTally top[TRAFAN_TOP_PEERS];
     guint n_top = trafan_distinct_top(f->sources, top, TRAFAN_TOP_PEERS);
     gboolean one_source = !f->reflection && n_top > 0 && top[0].count >= f->dominance * f->packets;
-    double threshold = one_source ? f->rate_one : f->rate_many;
+    gboolean group = trafan_is_group(f->target);
+    double threshold = group ? f->rate_group : one_source ? f->rate_one : f->rate_many;
     double rate = f->excess / (ctx->window_ns / TRAFAN_NS_PER_S);
 
-    if (f->excess == 0 || rate < threshold || trafan_is_group(f->target))
+    /* A group address is no victim: only one source storming it is judged. */
+    if (group && (!one_source || f->rate_group <= 0))
+        return;
+    if (f->excess == 0 || rate < threshold)
         return;
     /* One source hitting many ports is a port scan, which port_scan reports. */
     if (one_source && f->ports && trafan_distinct_count(f->ports) >= f->scan_ports)

@@ -22,6 +22,8 @@ typedef struct {
     double      rate_many, rate_one;    /* thresholds, per second */
     double      dominance;              /* share that makes one source the flooder */
     guint       scan_ports;             /* one source over this many ports is a scan */
+    double      rate_group;             /* one source toward a broadcast or multicast
+                                         * address (no victim to flag); 0: not judged */
 } TrafanFlood;
 
 void trafan_flood_judge(TrafanRuleCtx *ctx, const TrafanFlood *f);

@@ -5,7 +5,9 @@
  * DDoS mitigation sees (datagrams from amplifier service ports, and the
  * fragments that carry their large answers).  A service answering its
  * datagrams (DNS, QUIC, games, calls) is busy, not flooded: only traffic
- * the target answers at most udp_flood_reply_ratio of counts.
+ * the target answers at most udp_flood_reply_ratio of counts.  A broadcast
+ * address or multicast group has no victim: one source storming it is
+ * flagged, at its own rate (a broadcast storm is far below a video stream).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +20,8 @@ typedef struct {
     double udp_flood_reply_ratio;
     double udp_flood_dominance;
     guint  udp_flood_scan_ports;
+    double udp_flood_broadcast_rate;
+    double udp_flood_multicast_rate;
 } Config;
 
 static const TrafanDetectOption options[] = {
@@ -39,6 +43,12 @@ static const TrafanDetectOption options[] = {
     TRAFAN_OPTION(Config, udp_flood_scan_ports, UINT, "UDP flood: ports of a scan",
         "Distinct target ports from one dominant source that make the burst a port scan (port_scan's concern), not a flood; default 15",
         "15", 2, 131072),
+    TRAFAN_OPTION(Config, udp_flood_broadcast_rate, DOUBLE, "UDP flood: broadcast rate (/s)",
+        "Datagrams per second one source sends to the broadcast address that make a broadcast storm; default 100, where DHCP, NetBIOS and discovery protocols send a few",
+        "100", 0.001, 1e12),
+    TRAFAN_OPTION(Config, udp_flood_multicast_rate, DOUBLE, "UDP flood: multicast rate (/s)",
+        "Datagrams per second one source sends to one multicast group that make a flood; default 10000, above multicast video (an HD stream is about 1000 per second)",
+        "10000", 0.001, 1e12),
 };
 
 /* Key (target). */
@@ -107,6 +117,8 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
         .match = key->a.family == 6 ? "udp && !icmpv6" : "ip.proto==17 && !icmp",
         .rate_many = c->udp_flood_rate, .rate_one = c->udp_flood_source_rate,
         .dominance = c->udp_flood_dominance, .scan_ports = c->udp_flood_scan_ports,
+        .rate_group = key->a.family == 4 && key->a.bytes[0] == 255 ? c->udp_flood_broadcast_rate
+                                                                   : c->udp_flood_multicast_rate,
     };
     trafan_flood_judge(ctx, &f);
 }
