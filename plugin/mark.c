@@ -39,6 +39,7 @@
 
 #include "compat.h"
 #include "detect.h"
+#include "tap.h"
 #include "trafan-plugin.h"
 
 #define NS_PER_S G_GINT64_CONSTANT(1000000000)
@@ -102,6 +103,7 @@ static struct {
     gboolean           live;        /* packets arrive as they happen */
     gint64             next_peek_ns;
     guint32            decided_frames;  /* frames the first pass has seen */
+    TrafanTimeBase     time_base;   /* times as the detector counts them */
     gboolean           gui;         /* inside Wireshark's GUI */
     guint              watch;       /* GUI: the source that waits for the pass's end */
     char              *primer_filter;   /* the listener's filter, NULL: none */
@@ -362,8 +364,7 @@ decide(packet_info *pinfo, proto_tree *tree)
     TrafanPacket *pkt = &state.pkt;
 
     trafan_packet_clear(pkt);
-    pkt->abs_ns = (gint64)pinfo->abs_ts.secs * NS_PER_S + pinfo->abs_ts.nsecs;
-    pkt->rel_ns = (gint64)pinfo->rel_ts.secs * NS_PER_S + pinfo->rel_ts.nsecs;
+    trafan_time_set(&state.time_base, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
     pkt->frame_len = pinfo->fd->pkt_len;
     proto_tree_children_foreach(tree, read_layer, &r);
     read_icmp(pinfo, pkt);
@@ -384,13 +385,34 @@ decide(packet_info *pinfo, proto_tree *tree)
 
 /* ---- later passes: the marks -------------------------------------------- */
 
+/* A detector time (ns from the capture's epoch base) as Wireshark's. */
+static nstime_t
+absolute_time(gint64 ns)
+{
+    nstime_t t = NSTIME_INIT_SECS_NSECS(ns / NS_PER_S, ns % NS_PER_S);
+
+    if (t.nsecs < 0) {
+        t.nsecs += NS_PER_S;
+        t.secs--;
+    }
+    t.secs += state.time_base.epoch_s;
+    return t;
+}
+
+/* A frame's time as the detector counts it. */
+static gint64
+detector_time(packet_info *pinfo)
+{
+    trafan_time_set(&state.time_base, &state.pkt, &pinfo->abs_ts, &pinfo->rel_ts);
+    return state.pkt.abs_ns;
+}
+
 static void
 annotate(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, proto_item **top, const Mark *m)
 {
     const TrafanFlag *f = m->flag;
     char host[TRAFAN_ADDRSTRLEN];
-    nstime_t start = NSTIME_INIT_SECS_NSECS(f->start_ns / NS_PER_S, f->start_ns % NS_PER_S);
-    nstime_t end = NSTIME_INIT_SECS_NSECS(f->end_ns / NS_PER_S, f->end_ns % NS_PER_S);
+    nstime_t start = absolute_time(f->start_ns), end = absolute_time(f->end_ns);
     proto_tree *sub;
     proto_item *item;
 
@@ -514,7 +536,7 @@ dissect_trafan(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
     if (state.marks->len == 0)
         return 0;
 
-    t = (gint64)pinfo->abs_ts.secs * NS_PER_S + pinfo->abs_ts.nsecs;
+    t = detector_time(pinfo);
     for (guint i = 0; i < state.marks->len; i++) {
         const Mark *m = g_ptr_array_index(state.marks, i);
         if (selects(m, t, tree)) {
@@ -541,6 +563,7 @@ forget(void)
     g_clear_pointer(&state.detector, trafan_detector_free);
     trafan_detect_config_clear(&state.config);
     state.finished = FALSE;
+    state.time_base.chosen = FALSE;
 }
 
 /* Asked of the first pass only: so a tree is built and holds them. */
@@ -633,6 +656,13 @@ trafan_mark_handoff(void)
 
     for (guint i = 0; i < G_N_ELEMENTS(inputs); i++)
         *inputs[i].id = proto_registrar_get_id_byname(inputs[i].name);
+}
+
+gint64
+trafan_mark_reference_ns(packet_info *pinfo)
+{
+    detector_time(pinfo);
+    return state.pkt.abs_ns - state.pkt.rel_ns;
 }
 
 void

@@ -104,8 +104,7 @@ flags_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const v
     stat_tap_table_item_type row[N_COLUMNS];
     char host[TRAFAN_ADDRSTRLEN];
     /* Times relative to the first packet, as Wireshark shows them. */
-    gint64 ref_ns = ((gint64)pinfo->abs_ts.secs - pinfo->rel_ts.secs) * 1000000000
-                    + (pinfo->abs_ts.nsecs - pinfo->rel_ts.nsecs);
+    gint64 ref_ns = trafan_mark_reference_ns(pinfo);
 
     for (guint i = 0; i < table->num_elements; i++) {
         stat_tap_table_item_type *packets = stat_tap_get_field_data(table, i, COL_PACKETS);

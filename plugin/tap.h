@@ -10,6 +10,7 @@
 #define TRAFAN_TAP_H
 
 #include <glib.h>
+#include <wsutil/nstime.h>
 #include "packet.h"
 
 typedef struct TrafanTap TrafanTap;
@@ -32,6 +33,16 @@ typedef struct {
 TrafanTap *trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallbacks *callbacks,
                             gpointer user_data, char **error);
 void       trafan_tap_stop(TrafanTap *tap);
+
+/* A capture's epoch base (see TrafanPacket.epoch_base_s), chosen at its
+ * first frame. */
+typedef struct {
+    gboolean chosen;
+    gint64   epoch_s;
+} TrafanTimeBase;
+
+/* A frame's abs_ns and rel_ns (and epoch_base_s) as the core counts them. */
+void trafan_time_set(TrafanTimeBase *base, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel);
 
 /* For a caller with its own "frame" listener (stats_tree): the finished
  * record of this frame, valid until the next frame. */

@@ -17,6 +17,9 @@ void     trafan_mark_register(void);
 void     trafan_mark_handoff(void);
 int      trafan_mark_protocol(void);
 void     trafan_mark_request(void);     /* decide even if no field is asked for */
+/* The time flags count from (the first frame's, as TrafanPacket.abs_ns). */
+struct _packet_info;
+gint64   trafan_mark_reference_ns(struct _packet_info *pinfo);
 void     trafan_table_register(void);   /* table.c: Suspicious Hosts */
 void     trafan_menu_register(int proto); /* menu.c: Tools > Traffic Analysis */
 /* The preferences the user changed, onto a detection config; an invalid
