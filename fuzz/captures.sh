@@ -133,12 +133,15 @@ keep() {        # WHY CAPTURE STDERR
 }
 
 check_one() {   # CAPTURE
-    local cap=$1 out=$run/files/out err=$run/files/err status format
+    local cap=$1 out=$run/files/out err=$run/files/err status format passes
     format=$(printf 'text\njson\ncsv\n' | sed -n "$((RANDOM % 3 + 1))p")
+    # Half the runs in two passes, where the post-dissector marks packets.
+    passes=(); [ $((RANDOM % 2)) -eq 0 ] || passes=(-2)
     rm -rf "$run/files/dir"; mkdir -m 777 "$run/files/dir"
     set +e
-    sanitized_tshark -q -r "$cap" -z "trafan,stat,format=$format,out=$run/files/dir/x,interval=0.$((RANDOM % 9 + 1))" \
-        -z trafan,tree > "$out" 2> "$err"
+    sanitized_tshark "${passes[@]}" -q -r "$cap" \
+        -z "trafan,stat,format=$format,out=$run/files/dir/x,interval=0.$((RANDOM % 9 + 1))" \
+        -z trafan,tree -z trafan,flags > "$out" 2> "$err"
     status=$?
     set -e
     case $status in
