@@ -723,9 +723,12 @@ agg_clear(const TrafanAggClass *cls, gpointer p)
     guint8 *a = p;
     for (guint i = 0; i < cls->n_fields; i++) {
         const TrafanAggField *f = &cls->fields[i];
-        if (f->kind == TRAFAN_AGG_DISTINCT)
-            for (guint k = 0; k < f->n; k++)
+        for (guint k = 0; k < f->n; k++) {
+            if (f->kind == TRAFAN_AGG_DISTINCT)
                 trafan_distinct_clear((TrafanDistinct *)(a + f->offset) + k);
+            else if (f->kind == TRAFAN_AGG_COUNTS)
+                g_clear_pointer((TrafanCounts **)(a + f->offset) + k, g_free);
+        }
     }
 }
 
@@ -738,6 +741,11 @@ agg_merge(const TrafanAggClass *cls, gpointer into, gconstpointer from, guint ca
             if (f->kind == TRAFAN_AGG_DISTINCT) {
                 trafan_distinct_merge((TrafanDistinct *)((guint8 *)into + f->offset) + k,
                                       (const TrafanDistinct *)((const guint8 *)from + f->offset) + k, cap);
+                continue;
+            }
+            if (f->kind == TRAFAN_AGG_COUNTS) {
+                trafan_counts_merge((TrafanCounts **)((guint8 *)into + f->offset) + k,
+                                    ((TrafanCounts *const *)((const guint8 *)from + f->offset))[k]);
                 continue;
             }
             guint64 *x = (guint64 *)((guint8 *)into + f->offset) + k;
@@ -759,9 +767,12 @@ agg_bytes(const TrafanAggClass *cls, gconstpointer p)
     gsize n = cls->size;
     for (guint i = 0; i < cls->n_fields; i++) {
         const TrafanAggField *f = &cls->fields[i];
-        if (f->kind == TRAFAN_AGG_DISTINCT)
-            for (guint k = 0; k < f->n; k++)
+        for (guint k = 0; k < f->n; k++) {
+            if (f->kind == TRAFAN_AGG_DISTINCT)
                 n += trafan_distinct_bytes((const TrafanDistinct *)((const guint8 *)p + f->offset) + k);
+            else if (f->kind == TRAFAN_AGG_COUNTS && ((TrafanCounts *const *)((const guint8 *)p + f->offset))[k])
+                n += sizeof(TrafanCounts);
+        }
     }
     return n;
 }
@@ -816,6 +827,7 @@ struct TrafanDetector {
     guint          n_observers[TRAFAN_N_EVENTS];
 
     GHashTable *judging_into;   /* where verdicts go now */
+    GHashTable *judging_table;  /* the window being judged */
     GHashTable *body;           /* findings from windows other than the first */
     GHashTable *output;         /* everything: what flags show */
     GHashTable *previews;       /* early alerts from open windows (peek) */
@@ -945,6 +957,15 @@ table_unref(const WindowSet *set, GHashTable *table)
     g_hash_table_unref(table);
 }
 
+const TrafanKey trafan_window_key;
+
+gconstpointer
+trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key)
+{
+    GHashTable *table = ctx->detector->judging_table;
+    return table ? g_hash_table_lookup(table, key) : NULL;
+}
+
 static void
 window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *findings)
 {
@@ -952,6 +973,7 @@ window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *f
     GHashTableIter it;
     gpointer k, agg;
     d->judging_into = findings;
+    d->judging_table = table;
     g_hash_table_iter_init(&it, table);
     while (g_hash_table_iter_next(&it, &k, &agg))
         for (guint j = 0; j < set->n_judges; j++) {
@@ -959,6 +981,7 @@ window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *f
             ctx->window_ns = set->length;
             ctx->rule->judge(ctx, k, agg);
         }
+    d->judging_table = NULL;
 }
 
 static void
@@ -1202,7 +1225,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
 
     guint n_ip = MIN(pkt->n_ip, TRAFAN_MAX_LAYERS);
     TrafanAddress src, dst;
-    TrafanEvent ev = { .kind = TRAFAN_EV_FRAME, .t = t, .bytes = pkt->frame_len };
+    TrafanEvent ev = { .kind = TRAFAN_EV_FRAME, .t = t, .bytes = pkt->frame_len, .link_group = pkt->link_group };
     if (n_ip) {
         src = trafan_norm(&pkt->ip[0].src);
         dst = trafan_norm(&pkt->ip[0].dst);
@@ -1225,6 +1248,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
             .src = &src, .dst = &dst, .proto = tr->ip_proto, .tcp_flags = tr->tcp_flags,
             .sport = tr->src_port, .dport = tr->dst_port, .bytes = pkt->frame_len,
             .udp_response = tr->ip_proto == 17 && trafan_udp_is_response(tr->src_port, tr->dst_port),
+            .link_group = pkt->link_group,
         };
         dispatch(d, &te);
     }
@@ -1233,7 +1257,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         src = trafan_norm(&pkt->ip[n_ip - 1].src);
         dst = trafan_norm(&pkt->ip[n_ip - 1].dst);
         TrafanEvent fe = { .kind = TRAFAN_EV_UDP_FRAGMENT, .t = t, .src = &src, .dst = &dst,
-                           .proto = 17, .bytes = pkt->frame_len };
+                           .proto = 17, .bytes = pkt->frame_len, .link_group = pkt->link_group };
         dispatch(d, &fe);
     }
 
@@ -1243,7 +1267,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         dst = trafan_norm(&ip->dst);
         TrafanEvent ie = { .kind = TRAFAN_EV_ICMP, .t = t, .src = &src, .dst = &dst,
                            .proto = pkt->icmp_family == 4 ? 1 : 58, .icmp_type = pkt->icmp_type,
-                           .bytes = pkt->frame_len };
+                           .bytes = pkt->frame_len, .link_group = pkt->link_group };
         dispatch(d, &ie);
     }
 }
@@ -1605,6 +1629,8 @@ agg_save(const TrafanAggClass *cls, gconstpointer agg)
             GVariant *v;
             if (f->kind == TRAFAN_AGG_DISTINCT)
                 v = trafan_distinct_save((const TrafanDistinct *)base + k);
+            else if (f->kind == TRAFAN_AGG_COUNTS)
+                v = trafan_counts_save(((TrafanCounts *const *)base)[k]);
             else if (f->kind == TRAFAN_AGG_FIRST || f->kind == TRAFAN_AGG_LAST)
                 v = g_variant_new_int64(((const gint64 *)base)[k]);
             else
@@ -1633,6 +1659,9 @@ agg_load(const TrafanAggClass *cls, gpointer agg, GVariant *saved, guint cap)
             if (f->kind == TRAFAN_AGG_DISTINCT)
                 ok = g_variant_is_of_type(v, G_VARIANT_TYPE(TRAFAN_DISTINCT_TYPE)) &&
                      trafan_distinct_load((TrafanDistinct *)base + k, v, cap, NULL);
+            else if (f->kind == TRAFAN_AGG_COUNTS)
+                ok = g_variant_is_of_type(v, G_VARIANT_TYPE(TRAFAN_COUNTS_TYPE)) &&
+                     trafan_counts_load((TrafanCounts **)base + k, v);
             else if (f->kind == TRAFAN_AGG_FIRST || f->kind == TRAFAN_AGG_LAST)
                 ok = g_variant_is_of_type(v, G_VARIANT_TYPE_INT64) &&
                      ((((gint64 *)base)[k] = g_variant_get_int64(v)), TRUE);

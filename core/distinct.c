@@ -362,7 +362,9 @@ trafan_address_load(GVariant *v, TrafanAddress *out)
     memset(out, 0, sizeof *out);
     g_variant_get(v, "(y@ay)", &out->family, &bytes);
     const guint8 *data = g_variant_get_fixed_array(bytes, &n, 1);
-    gboolean ok = n == sizeof out->bytes && (out->family == 0 || out->family == 4 || out->family == 6);
+    /* 0: a port item; 0xff: a pair item (trafan_pair_item). */
+    gboolean ok = n == sizeof out->bytes &&
+                  (out->family == 0 || out->family == 4 || out->family == 6 || out->family == 0xff);
     if (ok)
         memcpy(out->bytes, data, n);
     g_variant_unref(bytes);
@@ -459,3 +461,85 @@ trafan_key_load(GVariant *v, TrafanKey *k)
     return ok;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Count-min sketches                                                   */
+
+void
+trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n)
+{
+    if (*c == NULL)
+        *c = g_new0(TrafanCounts, 1);
+    guint64 h = trafan_hash_bytes(item, sizeof *item);
+    for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++) {
+        guint32 *cell = &(*c)->cell[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH];
+        *cell = *cell > G_MAXUINT32 - n ? G_MAXUINT32 : *cell + n;
+    }
+}
+
+guint64
+trafan_counts_get(const TrafanCounts *c, const TrafanAddress *item)
+{
+    if (c == NULL)
+        return 0;
+    guint64 h = trafan_hash_bytes(item, sizeof *item), best = G_MAXUINT64;
+    for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++)
+        best = MIN(best, c->cell[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH]);
+    return best;
+}
+
+void
+trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from)
+{
+    if (from == NULL)
+        return;
+    if (*into == NULL)
+        *into = g_new0(TrafanCounts, 1);
+    for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++)
+        for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++) {
+            guint32 *cell = &(*into)->cell[row][i], add = from->cell[row][i];
+            *cell = *cell > G_MAXUINT32 - add ? G_MAXUINT32 : *cell + add;
+        }
+}
+
+GVariant *
+trafan_counts_save(const TrafanCounts *c)
+{
+    return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, c ? c->cell : NULL,
+                                     c ? TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH : 0, sizeof(guint32));
+}
+
+gboolean
+trafan_counts_load(TrafanCounts **c, GVariant *v)
+{
+    gsize n;
+    const guint32 *cells = g_variant_get_fixed_array(v, &n, sizeof(guint32));
+    g_clear_pointer(c, g_free);
+    if (n == 0)
+        return TRUE;
+    if (n != TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH)
+        return FALSE;
+    *c = g_memdup2(cells, sizeof(TrafanCounts));
+    return TRUE;
+}
+
+double
+trafan_counts_noise(const TrafanCounts *c)
+{
+    if (c == NULL)
+        return 0;
+    guint64 total = 0;
+    for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++)
+        total += c->cell[0][i];
+    return 2.718281828 * total / TRAFAN_COUNTS_WIDTH;
+}
+
+TrafanAddress
+trafan_pair_item(const TrafanAddress *a, const TrafanAddress *b)
+{
+    TrafanAddress item = { .family = 0xff };
+    guint64 x = trafan_hash_bytes(a, sizeof *a), y = trafan_hash_bytes(b, sizeof *b);
+    memcpy(item.bytes, &x, 8);
+    memcpy(item.bytes + 8, &y, 8);
+    return item;
+}

@@ -76,6 +76,26 @@ trafan_distinct_approximate(const TrafanDistinct *s)
     return s->hll != NULL;
 }
 
+/* Counts per item in fixed memory (a count-min sketch): an estimate never
+ * below the true count, exact while items do not collide in every row;
+ * two sketches merge exactly (cell sums).  For window-wide tallies of
+ * what every host sends or receives, which would otherwise need a key per
+ * host.  NULL is the empty sketch. */
+#define TRAFAN_COUNTS_DEPTH 4
+#define TRAFAN_COUNTS_WIDTH 8192
+typedef struct {
+    guint32 cell[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH];
+} TrafanCounts;
+
+void      trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n);
+guint64   trafan_counts_get(const TrafanCounts *c, const TrafanAddress *item);
+void      trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from);
+/* What an estimate may exceed the truth by: e times the mean cell (the
+ * count-min bound, which holds for most items). */
+double    trafan_counts_noise(const TrafanCounts *c);
+/* The item standing for "from a to b" in a sketch of pairs. */
+TrafanAddress trafan_pair_item(const TrafanAddress *a, const TrafanAddress *b);
+
 int       trafan_tally_by_count(gconstpointer pa, gconstpointer pb);
 GHashTable *trafan_tally_table(void);
 
@@ -90,6 +110,9 @@ GVariant *trafan_key_save(const TrafanKey *k);
 gboolean  trafan_key_load(GVariant *v, TrafanKey *k);
 GVariant *trafan_distinct_save(const TrafanDistinct *s);
 gboolean  trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error);
+#define TRAFAN_COUNTS_TYPE "au"
+GVariant *trafan_counts_save(const TrafanCounts *c);
+gboolean  trafan_counts_load(TrafanCounts **c, GVariant *v);
 
 G_END_DECLS
 

@@ -69,6 +69,10 @@ typedef struct {
     guint8 icmp_family;
     guint8 icmp_type;
     guint8 icmp_code;
+
+    /* Sent to a link-layer broadcast or multicast address (an IPv4 subnet
+     * broadcast such as 192.168.1.255 shows only there). */
+    gboolean link_group;
 } TrafanPacket;
 
 /* Reset a record before filling it for the next frame. */
@@ -79,6 +83,7 @@ trafan_packet_clear(TrafanPacket *pkt)
     pkt->n_transport = 0;
     pkt->icmp_family = 0;
     pkt->protocol = NULL;
+    pkt->link_group = FALSE;
 }
 
 /* Parse "1.2.3.4" or "2001:db8::1" (no prefix); FALSE if neither. */

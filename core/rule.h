@@ -56,6 +56,7 @@ typedef struct {
     guint8               icmp_type;
     guint32              bytes;         /* the frame's length */
     gboolean             udp_response;  /* UDP from a service port to a client port */
+    gboolean             link_group;    /* to a link-layer broadcast or multicast address */
 } TrafanEvent;
 
 /* ------------------------------------------------------------------ */
@@ -67,6 +68,7 @@ typedef enum {
     TRAFAN_AGG_LAST,            /* gint64, maximum (starts at G_MININT64) */
     TRAFAN_AGG_BITS,            /* guint64, or-ed */
     TRAFAN_AGG_DISTINCT,        /* TrafanDistinct, merged */
+    TRAFAN_AGG_COUNTS,          /* TrafanCounts *, a count-min sketch made on first use */
 } TrafanAggKind;
 
 typedef struct {
@@ -182,6 +184,13 @@ guint    trafan_slots(TrafanRuleCtx *ctx, const TrafanKey *key, gpointer out[2])
     for (gpointer _s[2], *_p = _s, *_e = _s + trafan_slots(ctx, key, _s); _p < _e; _p++) \
         for (type *var = *_p; var; var = NULL)
 
+/* The key every window has whatever the traffic (all zero): its aggregate
+ * holds window-wide tallies such as count-min sketches. */
+extern const TrafanKey trafan_window_key;
+/* While judging: the aggregate of `key` in the window being judged (NULL
+ * if none), e.g. trafan_window_key's. */
+gconstpointer trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key);
+
 /* Hand a verdict to the engine (which takes its strings). */
 void     trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v);
 guint    trafan_exact_cap(const TrafanRuleCtx *ctx);
@@ -191,7 +200,7 @@ guint    trafan_exact_cap(const TrafanRuleCtx *ctx);
 gboolean trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys);
 gint64   trafan_ref_ns(const TrafanRuleCtx *ctx);  /* abs - rel of the first packet */
 
-/* Multicast and limited broadcast. */
+/* Multicast and limited broadcast (subnet broadcasts show as link_group). */
 gboolean trafan_is_group(const TrafanAddress *a);
 /* UDP from a service port (the usual amplification vectors, or a port
  * below 1024 answering a client port): a response. */

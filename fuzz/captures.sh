@@ -2,7 +2,7 @@
 # Capture fuzzer, in the manner of Wireshark's tools/fuzz-test.sh: mutate
 # the bundled (and ../shared) captures — random byte errors (editcap -E),
 # truncation, timestamp chaos (huge shifts either way, a pcapng shifted
-# before 1970, times out of order) — and read each with tshark and an
+# before 1970, time going backwards, -S) — and read each with tshark and an
 # ASan/UBSan build of the plugin, with wmem in strict mode, in every output
 # format and with out=DIR.  A finding is a sanitizer report, a crash, an
 # unexpected exit status, JSON that does not parse, a CSV row of another
@@ -35,7 +35,7 @@ cc=${CC:-clang}
 RANDOM=$seed
 
 die() { echo "fuzz/captures.sh: $*" >&2; exit 2; }
-for tool in "$cc" tshark editcap jq dot; do
+for tool in "$cc" tshark editcap mergecap jq dot gc; do
     command -v "$tool" >/dev/null || die "$tool not found"
 done
 asan=$("$cc" -print-file-name=libclang_rt.asan-x86_64.so)
@@ -78,12 +78,19 @@ mutate() {      # SEED_FILE OUT
     local in=$1 out=$2 tmp=$2.tmp
     # The first 2000 frames: many short files find more than a few long ones.
     editcap -r "$in" "$out" 1-2000 2>/dev/null || cp "$in" "$out"
-    case $((RANDOM % 6)) in
+    case $((RANDOM % 7)) in
         0|1) editcap -E "0.0$((RANDOM % 5 + 1))" "$out" "$tmp" 2>/dev/null && mv "$tmp" "$out" ;;
+        # a pcapng before 1970 reads as centuries ahead
         2) editcap -F pcapng -t "-$((RANDOM % 3 + 1))000000000" "$out" "$tmp" 2>/dev/null && mv "$tmp" "$out" ;;
-        3) editcap -t "$((RANDOM % 2 ? 1 : -1))$((RANDOM * RANDOM))" "$out" "$tmp" 2>/dev/null && mv "$tmp" "$out" ;;
+        # up to +-2e10 s either way
+        3) editcap -t "$(( (RANDOM % 2 * 2 - 1) * RANDOM * RANDOM * (RANDOM % 20 + 1) ))" "$out" "$tmp" 2>/dev/null \
+               && mv "$tmp" "$out" ;;
         4) editcap -S 0.$((RANDOM % 9 + 1)) -E 0.005 "$out" "$tmp" 2>/dev/null && mv "$tmp" "$out" ;;
-        5) ;;
+        # time going backwards: the file, then itself shifted back
+        5) editcap -t "-$((RANDOM * 10))" "$out" "$tmp.back" 2>/dev/null \
+               && mergecap -a -F pcapng -w "$tmp" "$out" "$tmp.back" 2>/dev/null && mv "$tmp" "$out"
+           rm -f "$tmp.back" ;;
+        6) ;;
     esac
     if [ $((RANDOM % 3)) -eq 0 ]; then      # truncate anywhere
         local size
@@ -126,12 +133,15 @@ keep() {        # WHY CAPTURE STDERR
 }
 
 check_one() {   # CAPTURE
-    local cap=$1 out=$run/files/out err=$run/files/err status format
+    local cap=$1 out=$run/files/out err=$run/files/err status format passes
     format=$(printf 'text\njson\ncsv\n' | sed -n "$((RANDOM % 3 + 1))p")
+    # Half the runs in two passes, where the post-dissector marks packets.
+    passes=(); [ $((RANDOM % 2)) -eq 0 ] || passes=(-2)
     rm -rf "$run/files/dir"; mkdir -m 777 "$run/files/dir"
     set +e
-    sanitized_tshark -q -r "$cap" -z "trafan,stat,format=$format,out=$run/files/dir/x,interval=0.$((RANDOM % 9 + 1))" \
-        -z trafan,tree > "$out" 2> "$err"
+    sanitized_tshark "${passes[@]}" -q -r "$cap" \
+        -z "trafan,stat,format=$format,out=$run/files/dir/x,interval=0.$((RANDOM % 9 + 1))" \
+        -z trafan,tree -z trafan,flags > "$out" 2> "$err"
     status=$?
     set -e
     case $status in

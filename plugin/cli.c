@@ -259,6 +259,9 @@ cli_init(const char *arg, void *userdata _U_)
     }
     if (run->opts.out_dir && !trafan_report_check_dir(run->opts.out_dir, &error))
         trafan_fail("invalid -z " CLI_PREFIX " argument", error->message);
+    /* A filter on trafan's own fields (trafan.flag, ...) needs the flags. */
+    if (run->opts.filter && strstr(run->opts.filter, "trafan"))
+        trafan_mark_request();
     start_accumulators(run);
 
     TrafanTap *tap = trafan_tap_start(run->opts.filter, run->opts.protocol_tree, &callbacks, run, &failure);

@@ -41,4 +41,30 @@ typedef void trafan_stat_init_ret;
 #define TRAFAN_STAT_INIT_RETURN(ok) do { (void)(ok); return; } while (0)
 #endif
 
+/* Display filters report errors as a string up to 4.0 and as a df_error_t
+ * from 4.2.  trafan_dfilter_compile() sets *error (g_free it) on failure. */
+#include <epan/dfilter/dfilter.h>
+static inline gboolean
+trafan_dfilter_compile(const char *text, dfilter_t **df, char **error)
+{
+#if TRAFAN_WS_AT_LEAST(4, 2)
+    df_error_t *failure = NULL;
+
+    if (dfilter_compile(text, df, &failure))
+        return TRUE;
+    *error = g_strdup(failure && failure->msg ? failure->msg : "invalid filter");
+    df_error_free(&failure);
+    return FALSE;
+#else
+    return dfilter_compile(text, df, error);
+#endif
+}
+
+/* tvb_get_guint8() is deprecated from 4.4 for tvb_get_uint8(). */
+#if TRAFAN_WS_AT_LEAST(4, 4)
+#define trafan_tvb_get_u8 tvb_get_uint8
+#else
+#define trafan_tvb_get_u8 tvb_get_guint8
+#endif
+
 #endif

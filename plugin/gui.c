@@ -195,14 +195,12 @@ sift_up(const RowKind *kind, gpointer *heap, guint i)
     }
 }
 
-static const RowKind *sorting_kind;     /* for g_ptr_array_sort, which has no user data in 2.74 */
-
 static int
-compare_rank(gconstpointer a, gconstpointer b)
+compare_rank(gconstpointer a, gconstpointer b, gpointer kind)
 {
     gconstpointer ra = *(const gconstpointer *)a, rb = *(const gconstpointer *)b;
 
-    return ranks_before(sorting_kind, ra, rb) ? -1 : ranks_before(sorting_kind, rb, ra) ? 1 : 0;
+    return ranks_before(kind, ra, rb) ? -1 : ranks_before(kind, rb, ra) ? 1 : 0;
 }
 
 /* The `top` best-ranked rows seen, in a heap of `top`: O(rows log top)
@@ -251,8 +249,7 @@ ranking_add_protocol(const TrafanProtocolCount *protocol, gpointer r)
 static void
 ranking_sort(Ranking *r)
 {
-    sorting_kind = r->kind;
-    g_ptr_array_sort(r->heap, compare_rank);
+    g_ptr_array_sort_with_data(r->heap, compare_rank, (gpointer)r->kind);
 }
 
 /* ---- drawing the branches ----------------------------------------------- */

@@ -4,6 +4,7 @@
  */
 #define WS_BUILD_DLL
 #include <wireshark.h>
+#include <epan/packet.h>
 #include <epan/tap.h>
 
 #include "compat.h"
@@ -14,7 +15,7 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
-TRAFAN_PLUGIN_DESCRIBE(WS_PLUGIN_DESC_TAP_LISTENER)
+TRAFAN_PLUGIN_DESCRIBE(WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER)
 
 /* Called from register_all_tap_listeners(), once the dissectors exist. */
 static void
@@ -23,12 +24,15 @@ register_surfaces(void)
     trafan_prefs_register();
     trafan_cli_register();
     trafan_gui_register();
+    trafan_table_register();
 }
 
 void
 plugin_register(void)
 {
+    static const proto_plugin dissector = { trafan_mark_register, trafan_mark_handoff };
     static const tap_plugin plugin = { register_surfaces };
 
+    proto_register_plugin(&dissector);
     tap_register_plugin(&plugin);
 }

@@ -45,10 +45,7 @@ struct TrafanTap {
     const char        *last_name;
     int                proto_icmp;
     int                proto_icmpv6;
-    gboolean           has_time_ref;
-    gint64             time_ref_ns;
-    gboolean           have_base;       /* epoch_base_s chosen (first frame) */
-    gint64             epoch_base_s;
+    TrafanTimeBase     time_base;
     gboolean           warned_layers;
 };
 
@@ -219,24 +216,24 @@ limited_ns(gint64 secs, gint64 nsecs)
 /* A time as abs_ns counts it: from the epoch, or for a capture out of that
  * range (a pcapng shifted before 1970 reads as year 2541) from its first
  * frame's second, so that its times and durations stay exact. */
-static void
-set_time(TrafanTap *tap, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel)
+void
+trafan_time_set(TrafanTimeBase *base, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel)
 {
     const gint64 limit_s = TRAFAN_TIME_LIMIT_NS / NS_PER_S - 1;
     gint64 secs = abs->secs;
 
-    if (!tap->have_base) {
+    if (!base->chosen) {
         /* With a time reference, every slice of a capture takes the same base. */
-        gint64 first_s = tap->has_time_ref ? tap->time_ref_ns / NS_PER_S : secs;
-        tap->have_base = TRUE;
-        tap->epoch_base_s = first_s > limit_s || first_s < -limit_s ? first_s : 0;
+        gint64 first_s = base->has_time_ref ? base->time_ref_ns / NS_PER_S : secs;
+        base->chosen = TRUE;
+        base->epoch_s = first_s > limit_s || first_s < -limit_s ? first_s : 0;
     }
-    if (__builtin_sub_overflow(secs, tap->epoch_base_s, &secs))
-        secs = tap->epoch_base_s > 0 ? G_MININT64 : G_MAXINT64;
-    pkt->epoch_base_s = tap->epoch_base_s;
+    if (__builtin_sub_overflow(secs, base->epoch_s, &secs))
+        secs = base->epoch_s > 0 ? G_MININT64 : G_MAXINT64;
+    pkt->epoch_base_s = base->epoch_s;
     pkt->abs_ns = limited_ns(secs, abs->nsecs);
-    if (tap->has_time_ref)
-        pkt->rel_ns = limited_ns(abs->secs - tap->time_ref_ns / NS_PER_S, abs->nsecs - tap->time_ref_ns % NS_PER_S);
+    if (base->has_time_ref)
+        pkt->rel_ns = limited_ns(abs->secs - base->time_ref_ns / NS_PER_S, abs->nsecs - base->time_ref_ns % NS_PER_S);
     else
         pkt->rel_ns = limited_ns(rel->secs, rel->nsecs);
 }
@@ -246,9 +243,11 @@ trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
 {
     TrafanPacket *pkt = record_for(tap, pinfo);
 
-    set_time(tap, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
+    trafan_time_set(&tap->time_base, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
     pkt->frame_len = pinfo->fd->pkt_len;
     pkt->protocol = highest_layer(tap, pinfo);
+    pkt->link_group = pinfo->dl_dst.type == AT_ETHER && pinfo->dl_dst.len == 6 &&
+                      (((const guint8 *)pinfo->dl_dst.data)[0] & 1);     /* the group bit */
     add_icmp(tap, pinfo, pkt);
     /* The next listener call, of whatever tap, starts a new record. */
     tap->frame_num = 0;
@@ -270,7 +269,7 @@ life_reset(void *data)
     TrafanTap *tap = data;
 
     tap->frame_num = 0;
-    tap->have_base = FALSE;
+    tap->time_base.chosen = FALSE;
     trafan_packet_clear(&tap->pkt);
     if (tap->callbacks.reset)
         tap->callbacks.reset(tap->user_data);
@@ -332,8 +331,8 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
 void
 trafan_tap_set_time_ref(TrafanTap *tap, gint64 time_ref_ns)
 {
-    tap->has_time_ref = TRUE;
-    tap->time_ref_ns = time_ref_ns;
+    tap->time_base.has_time_ref = TRUE;
+    tap->time_base.time_ref_ns = time_ref_ns;
 }
 
 void

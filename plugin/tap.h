@@ -10,6 +10,7 @@
 #define TRAFAN_TAP_H
 
 #include <glib.h>
+#include <wsutil/nstime.h>
 #include "packet.h"
 
 typedef struct TrafanTap TrafanTap;
@@ -35,6 +36,18 @@ void       trafan_tap_stop(TrafanTap *tap);
 /* Relative times count from this absolute time instead of the first frame:
  * every slice of a capture then counts as the whole does. */
 void       trafan_tap_set_time_ref(TrafanTap *tap, gint64 time_ref_ns);
+
+/* A capture's epoch base (see TrafanPacket.epoch_base_s), chosen at its
+ * first frame. */
+typedef struct {
+    gboolean chosen;
+    gint64   epoch_s;
+    gboolean has_time_ref;      /* relative times from time_ref_ns, not the first frame */
+    gint64   time_ref_ns;
+} TrafanTimeBase;
+
+/* A frame's abs_ns and rel_ns (and epoch_base_s) as the core counts them. */
+void trafan_time_set(TrafanTimeBase *base, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel);
 
 /* For a caller with its own "frame" listener (stats_tree): the finished
  * record of this frame, valid until the next frame. */

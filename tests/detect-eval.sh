@@ -3,10 +3,11 @@
 # the scenarios gen-attacks writes (with their expected.tsv) and the public
 # captures listed in tests/labels.tsv (found in captures/ or ../shared/captures/).
 #
-# A flag is a true positive when its (host, rule, role) is labelled for its
-# capture, a false positive otherwise; a labelled (host, rule, role) that no
-# flag names is a false negative.  Also printed per (host, role), which does
-# not count a second rule on a rightly flagged host against precision.
+# A flag is true when its (host, rule, role) is labelled for its capture,
+# false otherwise; a labelled (host, rule, role) that no flag names is a
+# miss.  Prints every false flag and every miss, then precision and recall
+# per rule and overall, and per (host, role), which does not count a second
+# rule on a rightly flagged host against precision.
 #
 # Usage: tests/detect-eval.sh [BUILD_DIR]      (default: build)
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -59,17 +60,32 @@ cut -f1 "$work/labels.tsv" | sort -u | while read -r cap; do
         awk -F, -v cap="$cap" '/^# /{t=substr($0, 3); next} t=="flags" && $1!="Host" && NF>3 {printf "%s\t%s\t%s\t%s\n", cap, $1, $3, $2}' || true
 done > "$work/flags.tsv"
 
+# Per rule and overall, by (host, rule, role); then by (host, role), which
+# does not count a second rule on a rightly flagged host against precision.
 awk -F'\t' '
-    FNR == NR { if ($2 != "") { want[$1 "\t" $2 "\t" $3 "\t" $4] = 1; wanthr[$1 "\t" $2 "\t" $4] = 1 }
+    function ratio(n, d) { return d ? sprintf("%.3f", n / d) : "-" }
+    function shown(k) { sub(/^[^\t]*\//, "", k); return k }
+    function row(name, tp, fp, fn) {
+        printf "%-16s %8d %7d %6d %6d %6d  %-9s %s\n", name, tp + fn, tp + fp, tp, fp, fn,
+               ratio(tp, tp + fp), ratio(tp, tp + fn)
+    }
+    FNR == NR { if ($2 != "") { want[$1 "\t" $2 "\t" $3 "\t" $4] = 1; wanthr[$1 "\t" $2 "\t" $4] = 1
+                                rules[$3] = 1 }
                 files[$1] = 1; next }
-    { got[$1 "\t" $2 "\t" $3 "\t" $4] = 1; gothr[$1 "\t" $2 "\t" $4] = 1 }
+    { got[$1 "\t" $2 "\t" $3 "\t" $4] = 1; gothr[$1 "\t" $2 "\t" $4] = 1; rules[$3] = 1 }
     END {
-        for (k in got) if (k in want) tp++; else { fp++; print "false positive: " k }
-        for (k in want) if (!(k in got)) { fn++; print "missed: " k }
+        for (k in got) { split(k, f, "\t")
+            if (k in want) { tp++; rtp[f[3]]++ } else { fp++; rfp[f[3]]++; print "false flag\t" shown(k) | "sort" } }
+        for (k in want) if (!(k in got)) { split(k, f, "\t"); fn++; rfn[f[3]]++; print "miss\t" shown(k) | "sort" }
+        close("sort")
         for (k in gothr) if (k in wanthr) tph++; else fph++
         for (k in wanthr) if (!(k in gothr)) fnh++
-        n = 0; for (f in files) n++
-        printf "captures: %d; labelled flags: %d; flags raised: %d\n", n, tp + fn, tp + fp
-        printf "by host, rule and role: precision %d/%d = %.3f, recall %d/%d = %.3f\n", tp, tp + fp, (tp + fp) ? tp / (tp + fp) : 1, tp, tp + fn, (tp + fn) ? tp / (tp + fn) : 1
-        printf "by host and role:       precision %d/%d = %.3f, recall %d/%d = %.3f\n", tph, tph + fph, (tph + fph) ? tph / (tph + fph) : 1, tph, tph + fnh, (tph + fnh) ? tph / (tph + fnh) : 1
-    }' "$work/labels.tsv" "$work/flags.tsv" | sed "s|$work/[a-z]*/||g"
+        n = 0; for (x in files) n++
+        printf "\ncaptures: %d; labelled flags: %d; flags raised: %d\n\n", n, tp + fn, tp + fp
+        printf "%-16s %8s %7s %6s %6s %6s  %-9s %s\n", "rule", "labelled", "raised", "true", "false", "missed", "precision", "recall"
+        nr = 0; for (r in rules) names[++nr] = r
+        for (i = 2; i <= nr; i++) for (j = i; j > 1 && names[j] < names[j - 1]; j--) { t = names[j]; names[j] = names[j - 1]; names[j - 1] = t }
+        for (i = 1; i <= nr; i++) row(names[i], rtp[names[i]], rfp[names[i]], rfn[names[i]])
+        row("all", tp, fp, fn)
+        printf "\nby host and role: precision %d/%d = %s, recall %d/%d = %s\n", tph, tph + fph, ratio(tph, tph + fph), tph, tph + fnh, ratio(tph, tph + fnh)
+    }' "$work/labels.tsv" "$work/flags.tsv"

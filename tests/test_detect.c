@@ -1070,6 +1070,26 @@ ports_probed(GArray *s, guint n)
     }
 }
 
+/* nmap -sA: bare ACKs to n ports, answered by RST; and a client's
+ * established flows to n ports of a server, seen mid-way. */
+static void
+ports_ack_probed(GArray *s, guint n)
+{
+    for (guint p = 1; p <= n; p++) {
+        tcp(s, S(5 + p * 0.01), SCANNER, 40000, VICTIM, 1000 + p, ACK, 54);
+        tcp(s, S(5 + p * 0.01 + 0.001), VICTIM, 1000 + p, SCANNER, 40000, RST, 54);
+    }
+}
+
+static void
+flows_midway(GArray *s, guint n)
+{
+    for (guint p = 1; p <= n; p++) {
+        tcp(s, S(5 + p * 0.01), "192.0.2.61", 50000 + p, "198.51.100.61", 1000 + p, ACK, 54);
+        tcp(s, S(5 + p * 0.01 + 0.002), "198.51.100.61", 1000 + p, "192.0.2.61", 50000 + p, ACK | PSH, 900);
+    }
+}
+
 static void
 ports_fin_probed(GArray *s, guint n)
 {
@@ -1281,17 +1301,32 @@ shared_service(GArray *s, guint n)
     }
 }
 
-/* Regular timing, but what the client posts varies (polled content). */
+/* Regular timing (CV about 0.1, not clockwork), but what the client posts
+ * varies (polled content). */
 static void
 varying_sizes(GArray *s, guint n)
 {
+    GRand *rand = g_rand_new_with_seed(3);
     for (guint i = 0; i < n; i++) {
-        gint64 t = S(5 + i * 30.0);
+        gint64 t = S(5 + i * 30.0 + g_rand_double_range(rand, -5, 5));
         tcp(s, t, "192.0.2.95", 50000 + i, "198.51.100.31", 443, SYN, 74);
         tcp(s, t + S(0.01), "198.51.100.31", 443, "192.0.2.95", 50000 + i, SYN | ACK, 74);
         for (guint k = 0; k < 1 + (i * 7) % 9; k++)
             tcp(s, t + S(0.02 + k * 0.001), "192.0.2.95", 50000 + i, "198.51.100.31", 443, ACK | PSH, 1400);
         tcp(s, t + S(0.05), "198.51.100.31", 443, "192.0.2.95", 50000 + i, FIN | ACK, 66);
+    }
+    g_rand_free(rand);
+}
+
+/* One source checking in every 60 s with n servers: a scheduler past two. */
+static void
+scheduler(GArray *s, guint n)
+{
+    for (guint h = 0; h < n; h++) {
+        char server[32];
+        g_snprintf(server, sizeof server, "198.51.100.%u", 60 + h);
+        for (guint i = 0; i < 12; i++)
+            connection(s, S(5 + h * 0.2 + i * 60.0), "192.0.2.99", 50000 + h * 100 + i, server, 8443, 2, 400);
     }
 }
 
@@ -1303,6 +1338,9 @@ static const RuleCase rule_cases[] = {
     { "/detect/rules/port_scan/at",              ports_probed, 15, SCANNER " port_scan source", NULL },
     { "/detect/rules/port_scan/stealth-below",   ports_fin_probed, 2, NULL, NULL },
     { "/detect/rules/port_scan/stealth-at",      ports_fin_probed, 3, SCANNER " port_scan source", NULL },
+    { "/detect/rules/port_scan/ack-below",       ports_ack_probed, 14, NULL, NULL },
+    { "/detect/rules/port_scan/ack-at",          ports_ack_probed, 15, SCANNER " port_scan source", NULL },
+    { "/detect/rules/port_scan/flows-midway",    flows_midway, 40, NULL, NULL },
     { "/detect/rules/host_sweep/syn-below",      syn_sweep, 24, NULL, NULL },
     { "/detect/rules/host_sweep/syn-at",         syn_sweep, 25, "10.8.0.250 host_sweep source", NULL },
     { "/detect/rules/syn_flood/below",           spoofed_syns, 99, NULL, NULL },
@@ -1340,6 +1378,8 @@ static const RuleCase rule_cases[] = {
     { "/detect/rules/beacon/in-flow-at",         beacon_in_flow, 10, "192.0.2.90 beacon source", NULL },
     { "/detect/rules/beacon/prevalence-at",      shared_service, 2, "192.0.2.100 beacon source", NULL },
     { "/detect/rules/beacon/prevalence-above",   shared_service, 3, NULL, NULL },
+    { "/detect/rules/beacon/destinations-at",    scheduler, 2, "192.0.2.99 beacon source", NULL },
+    { "/detect/rules/beacon/destinations-above", scheduler, 3, NULL, NULL },
     { "/detect/rules/beacon/varying-sizes",      varying_sizes, 20, NULL, NULL },
 };
 

@@ -64,10 +64,10 @@ pcap_open(const char *path)
 }
 
 /* An Ethernet frame of `layers` nested IPv4 headers (IP-in-IP), layer i
- * from 10.i.0.1 to 10.i.0.2 (or from `src`, to 10.0.0.1, for one layer),
- * then UDP with 8 bytes of payload. */
+ * from 10.i.0.1 to 10.i.0.2 (or from src to dst, for one layer), then UDP
+ * with 8 bytes of payload. */
 static void
-pcap_udp(Pcap *p, guint layers, guint32 src)
+pcap_udp(Pcap *p, guint layers, guint32 src, guint32 dst)
 {
     guint8 frame[14 + 64 * 20 + 16] = { 0 };
     size_t len = 14 + layers * 20 + 16;
@@ -82,7 +82,7 @@ pcap_udp(Pcap *p, guint layers, guint32 src)
         h[8] = 64;
         h[9] = i + 1 == layers ? 17 : 4;
         guint32 s = layers == 1 ? src : 0x0a000001u | (i + 1) << 16;
-        guint32 d = layers == 1 ? 0x0a000001u : 0x0a000002u | (i + 1) << 16;
+        guint32 d = layers == 1 ? dst : 0x0a000002u | (i + 1) << 16;
         put16(h + 12, s >> 16);
         put16(h + 14, s & 0xffff);
         put16(h + 16, d >> 16);
@@ -183,7 +183,7 @@ many_conversations_capture(void)
         Pcap p = pcap_open(path);
         for (guint i = 0; i < 300; i++)
             for (guint k = 0; k < i % 7 + 1; k++)
-                pcap_udp(&p, 1, 0x0a640000u + i);
+                pcap_udp(&p, 1, 0x0a640000u + i, 0x0a000001u);
         pcap_close(&p);
     }
     return tshark_capture(path);
@@ -233,6 +233,58 @@ test_tree_rows(gconstpointer data)
     g_hash_table_destroy(hosts);
     tshark_result_clear(&r);
     g_free(pref);
+}
+
+/* Flags past tree_rows are counted in "(others)": three sources each
+ * sweeping 30 silent hosts on UDP 9999 raise three host_sweep flags. */
+static const char *
+three_sweeps_capture(void)
+{
+    static char *path;
+
+    if (!path) {
+        path = written_capture("three-sweeps.pcap");
+        Pcap p = pcap_open(path);
+        for (guint target = 1; target <= 30; target++)
+            for (guint source = 1; source <= 3; source++)
+                pcap_udp(&p, 1, 0x0a090000u + source, 0x0a010000u + target);
+        pcap_close(&p);
+    }
+    return tshark_capture(path);
+}
+
+typedef struct {
+    const char *rows;
+    guint       shown;          /* flags shown; the others folded */
+} FlagRowsCase;
+
+static const FlagRowsCase flag_rows_cases[] = {
+    { "trafan.tree_rows:2", 2 },
+    { "trafan.tree_rows:3", 3 },
+};
+
+static void
+test_tree_flag_rows(gconstpointer data)
+{
+    const FlagRowsCase *c = data;
+    const char *argv[] = { "-o", c->rows, "-q", "-r", three_sweeps_capture(), "-z", "trafan,tree", NULL };
+    TsharkResult r = tshark_run(argv);
+    guint shown = 0;
+
+    g_assert_cmpint(r.status, ==, 0);
+    GHashTable *flags = tree_branch(r.out, "Suspicious hosts");
+    GHashTableIter it;
+    gpointer name;
+    g_hash_table_iter_init(&it, flags);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        shown += strstr(name, " host_sweep (source)") != NULL;
+    g_assert_cmpuint(shown, ==, c->shown);
+    if (c->shown < 3)
+        g_assert_cmpuint(child_count(flags, "(others)"), ==, 3 - c->shown);
+    else
+        g_assert_false(g_hash_table_contains(flags, "(others)"));
+    g_hash_table_destroy(flags);
+    tshark_result_clear(&r);
 }
 
 /* The tree takes the preferences as -z trafan,stat does. */
@@ -453,7 +505,7 @@ test_nested(gconstpointer data)
     char *path = written_capture(name);
     Pcap p = pcap_open(path);
 
-    pcap_udp(&p, c->layers, 0);
+    pcap_udp(&p, c->layers, 0, 0);
     pcap_close(&p);
     const char *capture = tshark_capture(path);
     guint expected = wireshark_conversations(capture);
@@ -492,6 +544,11 @@ main(int argc, char **argv)
     for (guint i = 0; i < G_N_ELEMENTS(tree_cases); i++) {
         char *name = g_strdup_printf("/hostile/tree/rows-%u", tree_cases[i].rows);
         g_test_add_data_func(name, &tree_cases[i], test_tree_rows);
+        g_free(name);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(flag_rows_cases); i++) {
+        char *name = g_strdup_printf("/hostile/tree/flag-rows/%u", flag_rows_cases[i].shown);
+        g_test_add_data_func(name, &flag_rows_cases[i], test_tree_flag_rows);
         g_free(name);
     }
     for (guint i = 0; i < G_N_ELEMENTS(bad_preferences); i++) {

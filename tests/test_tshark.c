@@ -862,8 +862,129 @@ has_string(GPtrArray *list, const char *s)
     return FALSE;
 }
 
+/* Frame numbers (as strings) that tshark prints, one per line, first field. */
+static GHashTable *
+frame_set(const char *out)
+{
+    GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char **lines = g_strsplit(out, "\n", -1);
+
+    for (char **l = lines; *l; l++)
+        if (**l)
+            g_hash_table_add(set, g_strdup(*l));
+    g_strfreev(lines);
+    return set;
+}
+
+static void
+assert_same_frames(const char *what, GHashTable *got, GHashTable *expected)
+{
+    GHashTableIter it;
+    gpointer frame;
+
+    g_hash_table_iter_init(&it, expected);
+    while (g_hash_table_iter_next(&it, &frame, NULL))
+        if (!g_hash_table_contains(got, frame))
+            g_error("%s: frame %s is not marked", what, (char *)frame);
+    g_hash_table_iter_init(&it, got);
+    while (g_hash_table_iter_next(&it, &frame, NULL))
+        if (!g_hash_table_contains(expected, frame))
+            g_error("%s: frame %s is marked but not selected", what, (char *)frame);
+}
+
+/* The `trafan` post-dissector: `tshark -2 -Y 'trafan.rule == "R"'` marks
+ * exactly the frames that the filters of R's flags select within their
+ * windows (JSON times: microseconds, so half a microsecond of slack); a
+ * single pass marks some of them at most. */
+static void
+check_marks(const char *capture, JsonArray *flags)
+{
+    GHashTable *expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                 (GDestroyNotify)g_hash_table_unref);
+
+    for (guint i = 0; i < json_array_get_length(flags); i++) {
+        JsonObject *f = json_array_get_object_element(flags, i);
+        const char *rule = json_object_get_string_member(f, "rule");
+        double start = json_object_get_double_member(f, "start"), end = json_object_get_double_member(f, "end");
+        const char *argv[] = { "-r", capture, "-Y", json_object_get_string_member(f, "filter"), "-T", "fields",
+                               "-e", "frame.number", "-e", "frame.time_relative", NULL };
+        TsharkResult sel = tshark_run(argv);
+        char **lines = g_strsplit(sel.out, "\n", -1);
+        GHashTable *frames = g_hash_table_lookup(expected, rule);
+
+        if (!frames) {
+            frames = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+            g_hash_table_insert(expected, g_strdup(rule), frames);
+        }
+        for (char **l = lines; *l; l++) {
+            char **cols = g_strsplit(*l, "\t", 2);
+            if (g_strv_length(cols) == 2) {
+                double t = g_ascii_strtod(cols[1], NULL);
+                if (t >= start - 5e-7 && t <= end + 5e-7)
+                    g_hash_table_add(frames, g_strdup(cols[0]));
+            }
+            g_strfreev(cols);
+        }
+        g_strfreev(lines);
+        tshark_result_clear(&sel);
+    }
+
+    /* Every mark at all (NULL), port_scan on every capture, each rule that fired. */
+    GHashTable *all = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GPtrArray *checks = g_ptr_array_new();
+    GHashTableIter rules;
+    gpointer rule, frames;
+
+    g_ptr_array_add(checks, NULL);
+    if (!g_hash_table_contains(expected, "port_scan"))
+        g_ptr_array_add(checks, "port_scan");
+    g_hash_table_iter_init(&rules, expected);
+    while (g_hash_table_iter_next(&rules, &rule, &frames)) {
+        GHashTableIter it;
+        gpointer frame;
+        g_ptr_array_add(checks, rule);
+        g_hash_table_iter_init(&it, frames);
+        while (g_hash_table_iter_next(&it, &frame, NULL))
+            g_hash_table_add(all, g_strdup(frame));
+    }
+    for (guint i = 0; i < checks->len; i++) {
+        const char *name = g_ptr_array_index(checks, i);
+        char *filter = name ? g_strdup_printf("trafan.rule == \"%s\"", name) : g_strdup("trafan.flag");
+        const char *two_pass[] = { "-2", "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
+        TsharkResult marked = tshark_run(two_pass);
+        GHashTable *got = frame_set(marked.out), *none = g_hash_table_new(g_str_hash, g_str_equal);
+        GHashTable *want = name ? g_hash_table_lookup(expected, name) : all;
+        char *what = g_strdup_printf("%s: -Y '%s'", capture, filter);
+
+        g_assert_cmpint(marked.status != 0, ==, capture_is_truncated(capture));
+        assert_same_frames(what, got, want ? want : none);
+        if (!name) {    /* one pass: a part of the marks at most */
+            const char *one_pass[] = { "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number", NULL };
+            TsharkResult early = tshark_run(one_pass);
+            GHashTable *got_early = frame_set(early.out);
+            GHashTableIter it;
+            gpointer frame;
+            g_hash_table_iter_init(&it, got_early);
+            while (g_hash_table_iter_next(&it, &frame, NULL))
+                if (!g_hash_table_contains(got, frame))
+                    g_error("%s: one pass marks frame %s, two passes do not", what, (char *)frame);
+            g_hash_table_unref(got_early);
+            tshark_result_clear(&early);
+        }
+        g_free(what);
+        g_free(filter);
+        g_hash_table_unref(none);
+        g_hash_table_unref(got);
+        tshark_result_clear(&marked);
+    }
+    g_ptr_array_unref(checks);
+    g_hash_table_unref(all);
+    g_hash_table_unref(expected);
+}
+
 /* Every labelled flag is raised; every flag names a labelled host in its
- * labelled role; every flag's filter selects packets of the capture. */
+ * labelled role; every flag's filter selects packets of the capture, and
+ * the post-dissector marks exactly those. */
 static void
 test_detect_case(gconstpointer data)
 {
@@ -904,10 +1025,32 @@ test_detect_case(gconstpointer data)
     for (guint i = 0; i < c->expected->len; i++)
         if (!has_string(raised, g_ptr_array_index(c->expected, i)))
             g_error("%s: missing flag %s", c->capture, (char *)g_ptr_array_index(c->expected, i));
+    check_marks(capture, flags);
 
     json_node_unref(root);
     g_ptr_array_unref(raised);
     g_ptr_array_unref(hosts);
+    tshark_result_clear(&r);
+}
+
+/* The statistics tree (Wireshark's window, tshark's -z trafan,tree) judges
+ * bandwidth_spike when it is drawn, on the intervals closed so far. */
+static void
+test_tree_spike(void)
+{
+    const char *spike = NULL;
+
+    for (guint i = 0; i < detect_cases->len && !spike; i++) {
+        const DetectCase *c = g_ptr_array_index(detect_cases, i);
+        if (g_str_has_suffix(c->capture, "/attack_bandwidth_spike.pcap"))
+            spike = c->capture;
+    }
+    g_assert_nonnull(spike);
+    const char *argv[] = { "-q", "-r", tshark_capture(spike), "-z", "trafan,tree", NULL };
+    TsharkResult r = tshark_run(argv);
+
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "192.0.2.99 bandwidth_spike (source)"));
     tshark_result_clear(&r);
 }
 
@@ -1073,6 +1216,28 @@ test_live_capture(void)
     tshark_result_clear(&r);
 }
 
+/* Live, one pass: once the scan crosses its threshold (judged once per
+ * second of capture time), the post-dissector marks the probes that follow. */
+static void
+test_live_marks(void)
+{
+    const char *argv[] = { "-i", "lo", "-a", "duration:8", "-f", "host 127.0.0.3", "-Y", "trafan.flag",
+                           "-T", "fields", "-e", "frame.number", "-e", "trafan.flag", NULL };
+    g_atomic_int_set(&scan_done, 0);
+    GThread *scan = g_thread_new("scan", loopback_scan, NULL);
+    TsharkResult r = tshark_run_capture(argv);
+
+    g_atomic_int_set(&scan_done, 1);
+    g_thread_join(scan);
+    if (r.status != 0 && (strstr(r.err, "ermission") || strstr(r.err, "don't have")))
+        g_test_skip("this user cannot capture on lo");
+    else {
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_nonnull(strstr(r.out, "\tport_scan source 127.0.0.2"));
+    }
+    tshark_result_clear(&r);
+}
+
 static void
 test_plugin_loaded(void)
 {
@@ -1104,6 +1269,7 @@ main(int argc, char **argv)
     g_test_add_func("/tshark/empty-capture", test_empty_capture);
     g_test_add_func("/tshark/host-cap", test_host_cap);
     g_test_add_func("/tshark/live-capture", test_live_capture);
+    g_test_add_func("/tshark/live-marks", test_live_marks);
 #ifdef TRAFAN_GRAPH_TOOL
     g_test_add_func("/tshark/graph-end-to-end", test_graph_end_to_end);
 #endif
@@ -1130,6 +1296,7 @@ main(int argc, char **argv)
         g_free(bundled_dir);
         g_free(shared_dir);
     }
+    g_test_add_func("/tshark/tree-spike", test_tree_spike);
     for (guint i = 0; i < detect_cases->len; i++) {
         DetectCase *c = g_ptr_array_index(detect_cases, i);
         char *base = g_path_get_basename(c->capture);

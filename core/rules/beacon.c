@@ -8,7 +8,10 @@
  * address is contacted by one or two).  A check-in is a new connection or
  * a burst after an idle gap, so a beacon inside one long-lived TLS or QUIC
  * flow counts too.  Services polled periodically by design (DNS, NTP, mDNS,
- * SSDP, NetBIOS) are no C2 channel at the IP level.
+ * SSDP, NetBIOS) are no C2 channel at the IP level, and a source regular
+ * with more than a couple of destinations is a scheduler (a monitoring
+ * server), not an implant.  Clockwork timing stands without the size test:
+ * an implant that fetches tasks varies its sizes, not its sleep.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -23,6 +26,8 @@ typedef struct {
     double beacon_max_size_cv;
     double beacon_min_interval;
     guint  beacon_max_sources;
+    guint  beacon_max_destinations;
+    double beacon_exact_cv;
     char   beacon_exempt_ports[TRAFAN_OPTION_TEXT_MAX];
 } Config;
 
@@ -42,6 +47,12 @@ static const TrafanDetectOption options[] = {
     TRAFAN_OPTION(Config, beacon_max_sources, UINT, "Beacon: prevalence",
         "Most sources that may check in with the same destination and port: more make it a shared service (a resolver, a collector, an update server); default 2, as RITA scores prevalence",
         "2", 1, 4294967295.0),
+    TRAFAN_OPTION(Config, beacon_max_destinations, UINT, "Beacon: destinations",
+        "Most destinations one source may check in with regularly: more make it a scheduler (a monitoring server, a backup agent), while an implant talks to one or two C2 addresses; default 2",
+        "2", 1, 4294967295.0),
+    TRAFAN_OPTION(Config, beacon_exact_cv, DOUBLE, "Beacon: clockwork timing",
+        "Timing jitter (CV) at or below which the check-ins are a machine's clock whatever their sizes (an implant that also fetches tasks); default 0.05",
+        "0.05", 0, 10),
     TRAFAN_OPTION_PORTS(Config, beacon_exempt_ports, "Beacon: exempt ports",
         "Ports of services polled periodically by design, never a beacon at the IP level; default 53;123;137;138;1900;5353 (DNS, NTP, NetBIOS, SSDP, mDNS)",
         "53;123;137;138;1900;5353"),
@@ -146,6 +157,9 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
 {
     State *s = ctx->state;
     gboolean syn = FALSE;
+
+    if (ev->link_group)
+        return;                 /* announcements to a subnet, not a C2 channel */
 
     if (ev->kind == TRAFAN_EV_TCP) {
         guint f = ev->tcp_flags;
@@ -260,22 +274,37 @@ prevalence(const State *s)
     return sources;
 }
 
-static void
-judge_one(TrafanRuleCtx *ctx, const TrafanKey *key, const Beacon *b, guint sources)
+/* A (source, destination, port) whose check-ins pass every test but the
+ * count of destinations per source. */
+typedef struct {
+    const TrafanKey *key;
+    const Beacon    *b;
+    guint            sources;
+    double           mean, cv, size_mean, size_cv;
+} Candidate;
+
+static gboolean
+regular(const TrafanRuleCtx *ctx, const TrafanKey *key, const Beacon *b, guint sources, Candidate *out)
 {
     const Config *c = ctx->config;
     if (b->n < c->beacon_min_count || sources > c->beacon_max_sources ||
         trafan_port_listed(c->beacon_exempt_ports, key->port))
-        return;
-    double mean, size_mean;
-    double cv = trafan_cv(b->n - 1, b->sum_us, (double)b->sumsq_us, &mean);
+        return FALSE;
+    *out = (Candidate){ .key = key, .b = b, .sources = sources };
+    out->cv = trafan_cv(b->n - 1, b->sum_us, (double)b->sumsq_us, &out->mean);
     /* Sizes: the bursts so far and the current one. */
-    double size_n = b->n, size_sum = b->size_sum + b->burst;
     double size_sumsq = (double)(b->size_sumsq + (Square)b->burst * b->burst);
-    double size_cv = trafan_cv(size_n, size_sum, size_sumsq, &size_mean);
-    if (mean < c->beacon_min_interval * 1e6 || cv > c->beacon_max_cv || size_cv > c->beacon_max_size_cv)
-        return;
+    out->size_cv = trafan_cv(b->n, b->size_sum + b->burst, size_sumsq, &out->size_mean);
+    return out->mean >= c->beacon_min_interval * 1e6 && out->cv <= c->beacon_max_cv &&
+           (out->size_cv <= c->beacon_max_size_cv || out->cv <= c->beacon_exact_cv);
+}
 
+static void
+judge_one(TrafanRuleCtx *ctx, const Candidate *k)
+{
+    const Config *c = ctx->config;
+    const TrafanKey *key = k->key;
+    const Beacon *b = k->b;
     char src[TRAFAN_ADDRSTRLEN], dst[TRAFAN_ADDRSTRLEN], every[G_ASCII_DTOSTR_BUF_SIZE];
     char cv_text[G_ASCII_DTOSTR_BUF_SIZE], size_cv_text[G_ASCII_DTOSTR_BUF_SIZE];
     char max_cv[G_ASCII_DTOSTR_BUF_SIZE], span[48], size[48];
@@ -289,16 +318,16 @@ judge_one(TrafanRuleCtx *ctx, const TrafanKey *key, const Beacon *b, guint sourc
     v.peers[0].count = b->n;
     trafan_addr_text(&key->a, src);
     trafan_addr_text(&key->b, dst);
-    trafan_fmt_number(every, sizeof every, mean / 1e6);
-    g_ascii_formatd(cv_text, sizeof cv_text, "%.2f", cv);
-    g_ascii_formatd(size_cv_text, sizeof size_cv_text, "%.2f", size_cv);
+    trafan_fmt_number(every, sizeof every, k->mean / 1e6);
+    g_ascii_formatd(cv_text, sizeof cv_text, "%.2f", k->cv);
+    g_ascii_formatd(size_cv_text, sizeof size_cv_text, "%.2f", k->size_cv);
     g_ascii_formatd(max_cv, sizeof max_cv, "%g", c->beacon_max_cv);
     v.detail = g_strdup_printf("checked in with %s %s/%u %" G_GUINT64_FORMAT " times, every %s s "
                                "(CV %s), about %s each (CV %s), over %s; %u source%s use it "
                                "(threshold %u times, CV <= %s)", dst, proto, key->port, b->n, every,
-                               cv_text, trafan_fmt_bytes(size, size_mean), size_cv_text,
-                               trafan_fmt_secs(span, b->last_event - b->first_event), sources,
-                               sources == 1 ? "" : "s", c->beacon_min_count, max_cv);
+                               cv_text, trafan_fmt_bytes(size, k->size_mean), size_cv_text,
+                               trafan_fmt_secs(span, b->last_event - b->first_event), k->sources,
+                               k->sources == 1 ? "" : "s", c->beacon_min_count, max_cv);
     v.clause = g_strdup_printf("%s.src==%s && %s.dst==%s && %s.dstport==%u", trafan_ipf(&key->a), src,
                                trafan_ipf(&key->b), dst, proto, key->port);
     v.broad = g_strdup_printf("%s.src==%s", trafan_ipf(&key->a), src);
@@ -308,8 +337,11 @@ judge_one(TrafanRuleCtx *ctx, const TrafanKey *key, const Beacon *b, guint sourc
 static void
 judge(TrafanRuleCtx *ctx, gboolean so_far)
 {
+    const Config *c = ctx->config;
     State *s = ctx->state;
     GHashTable *sources = prevalence(s);
+    GHashTable *per_source = g_hash_table_new(trafan_item_hash, trafan_item_equal);
+    GArray *candidates = g_array_new(FALSE, FALSE, sizeof(Candidate));
     GHashTableIter it;
     gpointer k, v;
     (void)so_far;               /* the series so far is enough to alert */
@@ -317,8 +349,21 @@ judge(TrafanRuleCtx *ctx, gboolean so_far)
     while (g_hash_table_iter_next(&it, &k, &v)) {
         const TrafanKey *key = k;
         TrafanKey service = trafan_key(&key->b, NULL, key->proto, key->port);
-        judge_one(ctx, key, v, GPOINTER_TO_UINT(g_hash_table_lookup(sources, &service)));
+        Candidate cand;
+        if (!regular(ctx, key, v, GPOINTER_TO_UINT(g_hash_table_lookup(sources, &service)), &cand))
+            continue;
+        g_array_append_val(candidates, cand);
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(per_source, &key->a));
+        g_hash_table_replace(per_source, (gpointer)&key->a, GUINT_TO_POINTER(n + 1));
     }
+    /* A source regular with many destinations is a scheduler. */
+    for (guint i = 0; i < candidates->len; i++) {
+        const Candidate *cand = &g_array_index(candidates, Candidate, i);
+        if (GPOINTER_TO_UINT(g_hash_table_lookup(per_source, &cand->key->a)) <= c->beacon_max_destinations)
+            judge_one(ctx, cand);
+    }
+    g_array_unref(candidates);
+    g_hash_table_unref(per_source);
     g_hash_table_unref(sources);
 }
 

@@ -10,16 +10,21 @@ void
 trafan_flood_judge(TrafanRuleCtx *ctx, const TrafanFlood *f)
 {
     TrafanTally top[TRAFAN_TOP_PEERS];
-    guint n_top = trafan_distinct_top(f->sources, top, TRAFAN_TOP_PEERS);
-    gboolean one_source = !f->reflection && n_top > 0 && top[0].count >= f->dominance * f->packets;
-    gboolean group = trafan_is_group(f->target);
+    guint n_top = f->top ? MIN(f->n_top, TRAFAN_TOP_PEERS)
+                         : trafan_distinct_top(f->sources, top, TRAFAN_TOP_PEERS);
+    if (f->top)
+        memcpy(top, f->top, n_top * sizeof *top);
+    gboolean one_source = !f->reflection && n_top > 0 && top[0].count >= f->dominance * f->excess;
+    gboolean group = f->group || trafan_is_group(f->target);
+    double seconds = ctx->window_ns / TRAFAN_NS_PER_S;
+    /* One flooder is judged on what it sent itself. */
+    double rate = (one_source ? MIN(top[0].count, f->excess) : f->excess) / seconds;
     double threshold = group ? f->rate_group : one_source ? f->rate_one : f->rate_many;
-    double rate = f->excess / (ctx->window_ns / TRAFAN_NS_PER_S);
 
     /* A group address is no victim: only one source storming it is judged. */
     if (group && (!one_source || f->rate_group <= 0))
         return;
-    if (f->excess == 0 || rate < threshold)
+    if (f->excess == 0 || rate < threshold || (!one_source && !f->many))
         return;
     /* One source hitting many ports is a port scan, which port_scan reports. */
     if (one_source && f->ports && trafan_distinct_count(f->ports) >= f->scan_ports)

@@ -12,6 +12,11 @@
 typedef struct {
     const TrafanAddress  *target;
     const TrafanDistinct *sources;      /* with packet counts */
+    const TrafanTally    *top;          /* the top sources of the flood, if not those of
+                                         * `sources`; n_top of them */
+    guint                 n_top;
+    gboolean              many;         /* a flood from many sources is possible: spoofed or
+                                         * reflected (otherwise only one source is judged) */
     const TrafanDistinct *ports;        /* target ports hit, NULL for ICMP */
     guint64     packets;                /* toward the target in the window */
     guint64     excess;                 /* of which count as flood */
@@ -22,6 +27,7 @@ typedef struct {
     double      rate_many, rate_one;    /* thresholds, per second */
     double      dominance;              /* share that makes one source the flooder */
     guint       scan_ports;             /* one source over this many ports is a scan */
+    gboolean    group;                  /* a group address by its link layer */
     double      rate_group;             /* one source toward a broadcast or multicast
                                          * address (no victim to flag); 0: not judged */
 } TrafanFlood;

@@ -87,6 +87,8 @@ icmp_is_probe(guint8 proto, guint8 type)
 static void
 observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
 {
+    if (ev->link_group)
+        return;                 /* one packet to a whole subnet is no sweep */
     switch (ev->kind) {
     case TRAFAN_EV_TCP: {
         guint f = ev->tcp_flags;

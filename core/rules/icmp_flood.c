@@ -59,7 +59,7 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
     const Agg *a = agg;
     const Config *c = ctx->config;
     TrafanFlood f = {
-        .target = &key->a, .sources = &a->sources, .packets = a->requests, .excess = a->requests,
+        .target = &key->a, .many = TRUE, .sources = &a->sources, .packets = a->requests, .excess = a->requests,
         .first = a->first, .last = a->last, .what = "ICMP echo requests",
         .match = key->a.family == 6 ? "icmpv6.type==128" : "icmp.type==8",
         .rate_many = c->icmp_flood_rate, .rate_one = c->icmp_flood_rate,

@@ -2,8 +2,9 @@
  *
  * Anchor: Zeek's scan.zeek (15 ports in 5 minutes).  Probes are SYNs the
  * target never accepts (no SYN-ACK on that port), FIN/NULL/Xmas segments,
- * and UDP datagrams to a port; a port that accepted a connection is a
- * service in use, not a probe.  No TCP stack sends FIN/NULL/Xmas outside a
+ * bare ACKs and FIN-ACKs (nmap -sA and -sM, answered by RST or nothing),
+ * and UDP datagrams to a port; a port that accepted a connection or talks
+ * back (an established flow seen mid-way) is a service in use, not a probe.  No TCP stack sends FIN/NULL/Xmas outside a
  * connection, so a few of those make a scan by themselves.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -28,7 +29,7 @@ static const TrafanDetectOption options[] = {
         "300", 0.001, 86400),
 };
 
-enum { PROBE_SYN = 1, PROBE_STEALTH = 2, PROBE_UDP = 4 };
+enum { PROBE_SYN = 1, PROBE_STEALTH = 2, PROBE_UDP = 4, PROBE_ACK = 8 };
 
 /* Key (scanner, target). */
 typedef struct {
@@ -89,6 +90,10 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
         probe(ctx, ev, ev->dst, ev->src, ev->sport, 0);
     else if (!ack)
         probe(ctx, ev, ev->src, ev->dst, ev->dport, PROBE_STEALTH);
+    else if ((f == TRAFAN_TCP_ACK || f == (TRAFAN_TCP_ACK | TRAFAN_TCP_FIN)) && ev->dport < ev->sport)
+        probe(ctx, ev, ev->src, ev->dst, ev->dport, PROBE_ACK);    /* nmap -sA, -sM */
+    else if (ev->sport < ev->dport)
+        probe(ctx, ev, ev->dst, ev->src, ev->sport, 0);     /* the service talks: in use */
 }
 
 static char *
@@ -103,6 +108,10 @@ probe_filter(guint64 kinds, const TrafanAddress *src)
     }
     if (kinds & PROBE_STEALTH) {
         g_string_append_printf(s, "%s(tcp.flags.syn==0 && tcp.flags.ack==0 && tcp.flags.reset==0)", sep);
+        sep = " || ";
+    }
+    if (kinds & PROBE_ACK) {
+        g_string_append_printf(s, "%s(tcp.flags.syn==0 && tcp.flags.ack==1 && tcp.flags.push==0 && tcp.flags.reset==0 && tcp.len==0)", sep);
         sep = " || ";
     }
     if (kinds & PROBE_UDP)

@@ -34,11 +34,12 @@ static const TrafanDetectOption options[] = {
 
 enum { SYN, SYNACK, N_KIND };
 
-/* Key (target). */
+/* Key (target); trafan_window_key holds what every host sent and received,
+ * in sketches, so that hosts that receive no SYN need no key. */
 typedef struct {
     guint64        in[N_KIND];  /* SYNs, SYN-ACKs received */
-    guint64        ack_in;      /* ACKs received (no SYN, no RST): handshakes going on */
-    guint64        syn_out;     /* SYNs the target sent: SYN-ACKs it asked for */
+    TrafanCounts  *acks_in;     /* ACKs received (no SYN, no RST): handshakes going on */
+    TrafanCounts  *syns_out;    /* SYNs sent: SYN-ACKs asked for */
     TrafanDistinct sources[N_KIND];
     TrafanDistinct ports[N_KIND];
     gint64         first[N_KIND], last[N_KIND];
@@ -46,8 +47,8 @@ typedef struct {
 
 static const TrafanAggField fields[] = {
     TRAFAN_AGG_FIELD(COUNT, Agg, in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, ack_in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, syn_out),
+    TRAFAN_AGG_FIELD(COUNTS, Agg, acks_in),
+    TRAFAN_AGG_FIELD(COUNTS, Agg, syns_out),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, sources),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, ports),
     TRAFAN_AGG_FIELD(FIRST, Agg, first),
@@ -65,11 +66,9 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
     if (f & TRAFAN_TCP_RST)
         return;
     if (!syn) {
-        if (ack) {
-            TrafanKey k = trafan_key(ev->dst, NULL, 0, 0);
-            TRAFAN_EACH_SLOT(ctx, &k, Agg, a)
-                a->ack_in++;
-        }
+        if (ack)
+            TRAFAN_EACH_SLOT(ctx, &trafan_window_key, Agg, a)
+                trafan_counts_add(&a->acks_in, ev->dst, 1);
         return;
     }
     guint kind = ack ? SYNACK : SYN;
@@ -82,28 +81,31 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
         a->first[kind] = MIN(a->first[kind], ev->t);
         a->last[kind] = MAX(a->last[kind], ev->t);
     }
-    if (kind == SYN) {
-        TrafanKey out = trafan_key(ev->src, NULL, 0, 0);
-        TRAFAN_EACH_SLOT(ctx, &out, Agg, a)
-            a->syn_out++;
-    }
+    if (kind == SYN)
+        TRAFAN_EACH_SLOT(ctx, &trafan_window_key, Agg, a)
+            trafan_counts_add(&a->syns_out, ev->src, 1);
 }
 
 static void
 judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 {
-    const Agg *a = agg;
+    const Agg *a = agg, *all = trafan_judged_agg(ctx, &trafan_window_key);
     const Config *c = ctx->config;
+    if (key->a.family == 0 || all == NULL)
+        return;                 /* the window-wide tallies */
+    /* Sketches may count more, never fewer: the flood counted is a floor. */
+    guint64 acks_in = trafan_counts_get(all->acks_in, &key->a);
+    guint64 syns_out = trafan_counts_get(all->syns_out, &key->a);
     const char *match[N_KIND] = { "tcp.flags.syn==1 && tcp.flags.ack==0",
                                   "tcp.flags.syn==1 && tcp.flags.ack==1" };
     const char *what[N_KIND] = { "SYNs", "unsolicited SYN-ACKs" };
     /* SYNs its clients never followed with an ACK; SYN-ACKs it never asked for. */
-    const guint64 excess[N_KIND] = { a->in[SYN] - MIN(a->ack_in, a->in[SYN]),
-                                     a->in[SYNACK] - MIN(a->syn_out, a->in[SYNACK]) };
+    const guint64 excess[N_KIND] = { a->in[SYN] - MIN(acks_in, a->in[SYN]),
+                                     a->in[SYNACK] - MIN(syns_out, a->in[SYNACK]) };
 
     for (guint kind = 0; kind < N_KIND; kind++) {
         TrafanFlood f = {
-            .target = &key->a, .sources = &a->sources[kind], .ports = &a->ports[kind],
+            .target = &key->a, .many = TRUE, .sources = &a->sources[kind], .ports = &a->ports[kind],
             .packets = a->in[kind], .excess = excess[kind],
             .first = a->first[kind], .last = a->last[kind], .reflection = kind == SYNACK,
             .what = what[kind], .match = match[kind],

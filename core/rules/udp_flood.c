@@ -4,8 +4,12 @@
  * flooder; for many sources, the volumetric and reflection floods that
  * DDoS mitigation sees (datagrams from amplifier service ports, and the
  * fragments that carry their large answers).  A service answering its
- * datagrams (DNS, QUIC, games, calls) is busy, not flooded: only traffic
- * the target answers at most udp_flood_reply_ratio of counts.  A broadcast
+ * datagrams (DNS, QUIC, games, calls) is busy, not flooded: only sources
+ * the target answers at most udp_flood_reply_ratio of count.  Many sources
+ * make a flood when they are reflectors answering what the target never
+ * asked, or throw their source ports away (most datagrams a new flow, as
+ * flood tools send); steady senders to a service (telemetry to a
+ * collector, VPN sessions) are judged one by one.  A broadcast
  * address or multicast group has no victim: one source storming it is
  * flagged, at its own rate (a broadcast storm is far below a video stream).
  *
@@ -35,8 +39,8 @@ static const TrafanDetectOption options[] = {
         "Window over which the rate is measured; default 1 s, so that short bursts show their true rate",
         "1", 0.001, 3600),
     TRAFAN_OPTION(Config, udp_flood_reply_ratio, DOUBLE, "UDP flood: reply ratio",
-        "UDP replies per received datagram at or below which UDP traffic counts as unanswered; default 0.1, as request/response services and QUIC answer far more often",
-        "0.1", 0, 1),
+        "Datagrams a target sends back to a source per datagram received, at or below which that source counts as unanswered; default 0.02, as request/response services, calls, games and QUIC (which acknowledges at least one packet in ten) answer far more often",
+        "0.02", 0, 1),
     TRAFAN_OPTION(Config, udp_flood_dominance, DOUBLE, "UDP flood: dominant source share",
         "Share of the datagrams from the top source above which that source is flagged; below it the target is flagged with its sources summarised; default 0.5",
         "0.5", 0.01, 1),
@@ -52,22 +56,29 @@ static const TrafanDetectOption options[] = {
 };
 
 /* Key (target). */
+/* Key (target); trafan_window_key holds the datagrams each pair of hosts
+ * sent, in a sketch, so that a target's answers to each source are known
+ * without a key per sender. */
 typedef struct {
     guint64        in;          /* datagrams and header-less fragments received */
-    guint64        out;         /* datagrams the target sent */
     guint64        ported_in;   /* received with a header */
-    guint64        response_in; /* ... of which from service ports (reflection) */
-    TrafanDistinct sources;
+    TrafanCounts  *pairs;       /* trafan_window_key only: datagrams per (sender, receiver) */
+    TrafanDistinct sources;     /* datagrams per source */
+    TrafanDistinct responders;  /* datagrams per source from service ports */
+    TrafanDistinct flows;       /* (source, source port) pairs */
+    guint64        link_group;  /* sent to a link-layer group address: a subnet broadcast */
     TrafanDistinct ports;       /* target ports hit: a flood or a scan? */
     gint64         first, last;
 } Agg;
 
 static const TrafanAggField fields[] = {
     TRAFAN_AGG_FIELD(COUNT, Agg, in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, out),
     TRAFAN_AGG_FIELD(COUNT, Agg, ported_in),
-    TRAFAN_AGG_FIELD(COUNT, Agg, response_in),
+    TRAFAN_AGG_FIELD(COUNTS, Agg, pairs),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, sources),
+    TRAFAN_AGG_FIELD(DISTINCT, Agg, responders),
+    TRAFAN_AGG_FIELD(DISTINCT, Agg, flows),
+    TRAFAN_AGG_FIELD(BITS, Agg, link_group),
     TRAFAN_AGG_FIELD(DISTINCT, Agg, ports),
     TRAFAN_AGG_FIELD(FIRST, Agg, first),
     TRAFAN_AGG_FIELD(LAST, Agg, last),
@@ -84,43 +95,79 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
 
     TRAFAN_EACH_SLOT(ctx, &k, Agg, a) {
         a->in++;
+        a->link_group |= ev->link_group;
         trafan_distinct_add(&a->sources, ev->src, 1, cap);
         if (ported) {
             trafan_distinct_add(&a->ports, &port, 1, cap);
             a->ported_in++;
-            a->response_in += ev->udp_response;
+            if (ev->udp_response)
+                trafan_distinct_add(&a->responders, ev->src, 1, cap);
+            TrafanAddress sport = trafan_port_item(17, ev->sport);
+            TrafanAddress flow = trafan_pair_item(ev->src, &sport);
+            trafan_distinct_add(&a->flows, &flow, 1, cap);
         }
         a->first = MIN(a->first, ev->t);
         a->last = MAX(a->last, ev->t);
     }
     if (ported) {
-        TrafanKey out = trafan_key(ev->src, NULL, 0, 0);
-        TRAFAN_EACH_SLOT(ctx, &out, Agg, a)
-            a->out++;
+        TrafanAddress pair = trafan_pair_item(ev->src, ev->dst);
+        TRAFAN_EACH_SLOT(ctx, &trafan_window_key, Agg, a)
+            trafan_counts_add(&a->pairs, &pair, 1);
     }
 }
 
 static void
 judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 {
-    const Agg *a = agg;
+    const Agg *a = agg, *all = trafan_judged_agg(ctx, &trafan_window_key);
     const Config *c = ctx->config;
-
-    /* A service answering its datagrams is busy, not flooded. */
-    if (a->in == 0 || a->out > c->udp_flood_reply_ratio * a->in)
+    if (key->a.family == 0 || all == NULL || a->in == 0)
         return;
+
+    /* Per source: a source the target answers is a conversation (a client,
+     * a player, a QUIC server), not a flooder; answers to sources past the
+     * exact cap are not known, so those count as unanswered. */
+    double noise = trafan_counts_noise(all->pairs);
+    GPtrArray *tallies = trafan_distinct_tallies(&a->sources);
+    g_ptr_array_sort(tallies, trafan_tally_by_count);
+    GArray *flooders = g_array_new(FALSE, FALSE, sizeof(TrafanTally));
+    guint64 answered = 0, unasked_responses = 0;
+    for (guint i = 0; i < tallies->len; i++) {
+        const TrafanTally *t = tallies->pdata[i];
+        TrafanAddress pair = trafan_pair_item(&key->a, &t->item);
+        double replies = trafan_counts_get(all->pairs, &pair) - noise;
+        if (replies > c->udp_flood_reply_ratio * t->count) {
+            answered += t->count;
+            continue;
+        }
+        if (replies <= 0)       /* never asked: an answer to nothing */
+            unasked_responses += trafan_distinct_get(&a->responders, &t->item);
+        g_array_append_val(flooders, *t);
+    }
+    g_ptr_array_unref(tallies);
+
+    guint64 excess = a->in - MIN(answered, a->in);
+    guint64 ported = a->ported_in - MIN(answered, a->ported_in);
+    gboolean reflection = ported && 2 * unasked_responses >= ported;
+    /* Flood tools throw source addresses and ports away (most datagrams a
+     * new flow); services and exporters keep theirs. */
+    gboolean throwaway = 2 * trafan_distinct_count(&a->flows) >= ported;
     TrafanFlood f = {
         .target = &key->a, .sources = &a->sources, .ports = &a->ports,
-        .packets = a->in, .excess = a->in, .first = a->first, .last = a->last,
-        .reflection = a->ported_in && 2 * a->response_in >= a->ported_in,
+        .top = (const TrafanTally *)flooders->data, .n_top = flooders->len,
+        .many = reflection || throwaway,
+        .packets = a->in, .excess = excess, .first = a->first, .last = a->last,
+        .reflection = reflection,
         .what = "UDP datagrams",
         .match = key->a.family == 6 ? "udp && !icmpv6" : "ip.proto==17 && !icmp",
         .rate_many = c->udp_flood_rate, .rate_one = c->udp_flood_source_rate,
         .dominance = c->udp_flood_dominance, .scan_ports = c->udp_flood_scan_ports,
-        .rate_group = key->a.family == 4 && key->a.bytes[0] == 255 ? c->udp_flood_broadcast_rate
-                                                                   : c->udp_flood_multicast_rate,
+        .group = a->link_group != 0,
+        .rate_group = (key->a.family == 4 && key->a.bytes[0] == 255) || (a->link_group && !trafan_is_group(&key->a))
+                      ? c->udp_flood_broadcast_rate : c->udp_flood_multicast_rate,
     };
     trafan_flood_judge(ctx, &f);
+    g_array_unref(flooders);
 }
 
 const TrafanRule trafan_rule_udp_flood = {
