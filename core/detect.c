@@ -128,7 +128,7 @@ static gboolean
 parse_allowlist(const char *text, GArray **out, GError **error)
 {
     GArray *prefixes = g_array_new(FALSE, TRUE, sizeof(Prefix));
-    char **words = g_strsplit_set(text ? text : "", ", \t\r\n;", -1);
+    char **words = g_strsplit_set(text ? text : "", ",| \t\r\n;", -1);
 
     for (char **w = words; *w; w++) {
         if (**w == '\0')
@@ -735,7 +735,7 @@ agg_clear(const TrafanAggClass *cls, gpointer p)
             if (f->kind == TRAFAN_AGG_DISTINCT)
                 trafan_distinct_clear((TrafanDistinct *)(a + f->offset) + k);
             else if (f->kind == TRAFAN_AGG_COUNTS)
-                g_clear_pointer((TrafanCounts **)(a + f->offset) + k, g_free);
+                g_clear_pointer((TrafanCounts **)(a + f->offset) + k, trafan_counts_free);
         }
     }
 }
@@ -778,8 +778,11 @@ agg_bytes(const TrafanAggClass *cls, gconstpointer p)
         for (guint k = 0; k < f->n; k++) {
             if (f->kind == TRAFAN_AGG_DISTINCT)
                 n += trafan_distinct_bytes((const TrafanDistinct *)((const guint8 *)p + f->offset) + k);
-            else if (f->kind == TRAFAN_AGG_COUNTS && ((TrafanCounts *const *)((const guint8 *)p + f->offset))[k])
-                n += sizeof(TrafanCounts);
+            else if (f->kind == TRAFAN_AGG_COUNTS && ((TrafanCounts *const *)((const guint8 *)p + f->offset))[k]) {
+                const TrafanCounts *c = ((TrafanCounts *const *)((const guint8 *)p + f->offset))[k];
+                n += sizeof *c + trafan_distinct_bytes(&c->exact) +
+                     (c->cells ? sizeof(guint32[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH]) : 0);
+            }
         }
     }
     return n;

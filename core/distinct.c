@@ -466,16 +466,60 @@ trafan_key_load(GVariant *v, TrafanKey *k)
 /* Count-min sketches                                                   */
 
 void
+trafan_counts_free(TrafanCounts *c)
+{
+    if (c == NULL)
+        return;
+    trafan_distinct_clear(&c->exact);
+    g_free(c->cells);
+    g_free(c);
+}
+
+static void
+cells_add(TrafanCounts *c, const TrafanAddress *item, guint64 n)
+{
+    guint64 h = trafan_hash_bytes(item, sizeof *item);
+    guint32 add = (guint32)MIN(n, G_MAXUINT32);
+    for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++) {
+        guint32 *cell = &c->cells[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH];
+        *cell = *cell > G_MAXUINT32 - add ? G_MAXUINT32 : *cell + add;
+    }
+}
+
+/* Past TRAFAN_COUNTS_EXACT items: the sketch, made from the exact tallies. */
+static void
+counts_start_sketch(TrafanCounts *c)
+{
+    GPtrArray *all = trafan_distinct_tallies(&c->exact);
+    c->cells = g_malloc0(sizeof(guint32[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH]));
+    for (guint i = 0; i < all->len; i++) {
+        const TrafanTally *t = all->pdata[i];
+        cells_add(c, &t->item, t->count);
+    }
+    g_ptr_array_unref(all);
+    trafan_distinct_clear(&c->exact);
+}
+
+static void
+counts_add(TrafanCounts *c, const TrafanAddress *item, guint64 n)
+{
+    c->total += n;
+    if (c->cells == NULL && (trafan_distinct_exact_size(&c->exact) < TRAFAN_COUNTS_EXACT ||
+                             trafan_distinct_contains(&c->exact, item))) {
+        trafan_distinct_add(&c->exact, item, n, G_MAXUINT);
+        return;
+    }
+    if (c->cells == NULL)
+        counts_start_sketch(c);
+    cells_add(c, item, n);
+}
+
+void
 trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n)
 {
     if (*c == NULL)
         *c = g_new0(TrafanCounts, 1);
-    guint64 h = trafan_hash_bytes(item, sizeof *item);
-    (*c)->total += n;
-    for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++) {
-        guint32 *cell = &(*c)->cell[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH];
-        *cell = *cell > G_MAXUINT32 - n ? G_MAXUINT32 : *cell + n;
-    }
+    counts_add(*c, item, n);
 }
 
 guint64
@@ -483,9 +527,11 @@ trafan_counts_get(const TrafanCounts *c, const TrafanAddress *item)
 {
     if (c == NULL)
         return 0;
+    if (c->cells == NULL)
+        return trafan_distinct_get(&c->exact, item);
     guint64 h = trafan_hash_bytes(item, sizeof *item), best = G_MAXUINT64;
     for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++)
-        best = MIN(best, c->cell[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH]);
+        best = MIN(best, c->cells[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH]);
     return best;
 }
 
@@ -496,21 +542,35 @@ trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from)
         return;
     if (*into == NULL)
         *into = g_new0(TrafanCounts, 1);
-    (*into)->total += from->total;
-    for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++)
-        for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++) {
-            guint32 *cell = &(*into)->cell[row][i], add = from->cell[row][i];
-            *cell = *cell > G_MAXUINT32 - add ? G_MAXUINT32 : *cell + add;
-        }
+    TrafanCounts *c = *into;
+    GPtrArray *all = trafan_distinct_tallies(&from->exact);
+    for (guint i = 0; i < all->len; i++) {
+        const TrafanTally *t = all->pdata[i];
+        counts_add(c, &t->item, t->count);
+    }
+    g_ptr_array_unref(all);
+    if (from->cells) {
+        if (c->cells == NULL)
+            counts_start_sketch(c);
+        c->total += from->total;        /* its exact part is empty once it sketches */
+        for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++)
+            for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++) {
+                guint32 *cell = &c->cells[row][i], add = from->cells[row][i];
+                *cell = *cell > G_MAXUINT32 - add ? G_MAXUINT32 : *cell + add;
+            }
+    }
 }
 
 GVariant *
 trafan_counts_save(const TrafanCounts *c)
 {
-    return g_variant_new("(t@au)", c ? c->total : 0,
-                         g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, c ? c->cell : NULL,
-                                                   c ? TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH : 0,
-                                                   sizeof(guint32)));
+    static const TrafanDistinct none;
+    GVariant *items = g_variant_get_child_value(trafan_distinct_save(c ? &c->exact : &none), 0);
+    GVariant *v = g_variant_new("(t@a((yay)t)@au)", c ? c->total : 0, items,
+                                g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, c && c->cells ? c->cells : NULL,
+                                                          c && c->cells ? TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH : 0,
+                                                          sizeof(guint32)));
+    return v;
 }
 
 gboolean
@@ -518,16 +578,30 @@ trafan_counts_load(TrafanCounts **c, GVariant *v)
 {
     gsize n;
     guint64 total;
-    GVariant *array;
-    g_variant_get(v, "(t@au)", &total, &array);
+    GVariant *items, *array;
+    g_variant_get(v, "(t@a((yay)t)@au)", &total, &items, &array);
     const guint32 *cells = g_variant_get_fixed_array(array, &n, sizeof(guint32));
     gboolean ok = n == 0 || n == TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH;
-    g_clear_pointer(c, g_free);
-    if (ok && n) {
-        *c = g_new(TrafanCounts, 1);
-        (*c)->total = total;
-        memcpy((*c)->cell, cells, sizeof (*c)->cell);
+    g_clear_pointer(c, trafan_counts_free);
+    if (ok && (n || g_variant_n_children(items) || total)) {
+        TrafanCounts *x = g_new0(TrafanCounts, 1);
+        GVariant *distinct = g_variant_new("(@a((yay)t)@ay)", items,
+                                           g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, NULL, 0, 1));
+        g_variant_ref_sink(distinct);
+        ok = trafan_distinct_load(&x->exact, distinct, G_MAXUINT, NULL) &&
+             trafan_distinct_exact_size(&x->exact) <= TRAFAN_COUNTS_EXACT;
+        g_variant_unref(distinct);
+        if (ok && n) {
+            x->cells = g_malloc(sizeof(guint32[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH]));
+            memcpy(x->cells, cells, sizeof(guint32[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH]));
+        }
+        x->total = total;
+        if (ok)
+            *c = x;
+        else
+            trafan_counts_free(x);
     }
+    g_variant_unref(items);
     g_variant_unref(array);
     return ok;
 }
@@ -535,7 +609,7 @@ trafan_counts_load(TrafanCounts **c, GVariant *v)
 double
 trafan_counts_noise(const TrafanCounts *c)
 {
-    return c ? 2.718281828 * c->total / TRAFAN_COUNTS_WIDTH : 0;
+    return c && c->cells ? 2.718281828 * c->total / TRAFAN_COUNTS_WIDTH : 0;
 }
 
 TrafanAddress

@@ -76,18 +76,21 @@ trafan_distinct_approximate(const TrafanDistinct *s)
     return s->hll != NULL;
 }
 
-/* Counts per item in fixed memory (a count-min sketch): an estimate never
- * below the true count, exact while items do not collide in every row;
- * two sketches merge exactly (cell sums).  For window-wide tallies of
- * what every host sends or receives, which would otherwise need a key per
- * host.  NULL is the empty sketch. */
+/* Counts per item: exact while few (up to TRAFAN_COUNTS_EXACT items), then
+ * in fixed memory (a count-min sketch: an estimate never below the true
+ * count); merged exactly either way.  For window-wide tallies of what every
+ * host sends or receives, which would otherwise need a key per host.  NULL
+ * is the empty tally. */
+#define TRAFAN_COUNTS_EXACT 2048
 #define TRAFAN_COUNTS_DEPTH 4
 #define TRAFAN_COUNTS_WIDTH 8192
 typedef struct {
-    guint64 total;              /* of what was added: the noise bound in O(1) */
-    guint32 cell[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH];
+    guint64        total;       /* of what was added: the noise bound in O(1) */
+    TrafanDistinct exact;       /* until the sketch is made */
+    guint32      (*cells)[TRAFAN_COUNTS_WIDTH];     /* [TRAFAN_COUNTS_DEPTH] rows, or NULL */
 } TrafanCounts;
 
+void      trafan_counts_free(TrafanCounts *c);
 void      trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n);
 guint64   trafan_counts_get(const TrafanCounts *c, const TrafanAddress *item);
 void      trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from);
@@ -111,7 +114,7 @@ GVariant *trafan_key_save(const TrafanKey *k);
 gboolean  trafan_key_load(GVariant *v, TrafanKey *k);
 GVariant *trafan_distinct_save(const TrafanDistinct *s);
 gboolean  trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error);
-#define TRAFAN_COUNTS_TYPE "(tau)"
+#define TRAFAN_COUNTS_TYPE "(ta((yay)t)au)"
 GVariant *trafan_counts_save(const TrafanCounts *c);
 gboolean  trafan_counts_load(TrafanCounts **c, GVariant *v);
 

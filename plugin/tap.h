@@ -46,6 +46,9 @@ typedef struct {
     gint64   time_ref_ns;
 } TrafanTimeBase;
 
+/* Is the frame sent to a link-layer broadcast or multicast address? */
+gboolean trafan_link_group(const packet_info *pinfo);
+
 /* A frame's abs_ns and rel_ns (and epoch_base_s) as the core counts them. */
 void trafan_time_set(TrafanTimeBase *base, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel);
 

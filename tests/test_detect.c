@@ -655,6 +655,9 @@ test_option_errors(void)
     g_assert_true(trafan_detect_config_set(&cfg, "PORT_SCAN_PORTS", " 20 ", NULL));
     g_assert_cmpfloat(option(&cfg, "port_scan_ports"), ==, 20);
     g_assert_true(trafan_detect_config_set(&cfg, "beacon_max_cv", "0.35", NULL));
+    /* List values: ; | , or spaces (commas split -z options). */
+    g_assert_true(trafan_detect_config_set(&cfg, "allowlist", "10.0.0.1|192.0.2.0/24;2001:db8::/32 198.51.100.7", NULL));
+    g_assert_true(trafan_detect_config_set(&cfg, "brute_force_ports", "22|2222;21", NULL));
     g_assert_cmpfloat(option(&cfg, "beacon_max_cv"), ==, 0.35);
     trafan_detect_config_clear(&cfg);
 }

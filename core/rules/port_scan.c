@@ -2,9 +2,9 @@
  *
  * Anchor: Zeek's scan.zeek (15 ports in 5 minutes).  Probes are SYNs the
  * target never accepts (no SYN-ACK on that port), FIN/NULL/Xmas segments,
- * bare ACKs and FIN-ACKs (nmap -sA and -sM, answered by RST or nothing),
- * and UDP datagrams to a port; a port that accepted a connection or talks
- * back (an established flow seen mid-way) is a service in use, not a probe.  No TCP stack sends FIN/NULL/Xmas outside a
+ * bare ACKs and FIN-ACKs (nmap -sA and -sM), seen by the bare RSTs that
+ * refuse them, and UDP datagrams to a port; a port that accepted a
+ * connection is a service in use, not a probe.  No TCP stack sends FIN/NULL/Xmas outside a
  * connection, so a few of those make a scan by themselves.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -82,18 +82,20 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
     }
     guint f = ev->tcp_flags;
     gboolean syn = f & TRAFAN_TCP_SYN, ack = f & TRAFAN_TCP_ACK;
-    if (f & TRAFAN_TCP_RST)
+    if (f & TRAFAN_TCP_RST) {
+        /* A bare RST answers a segment outside any connection: the target
+         * refusing a bare ACK or FIN-ACK (nmap -sA, -sM).  (A refused SYN
+         * gets RST-ACK.)  Only these few packets cost anything here. */
+        if (!ack)
+            probe(ctx, ev, ev->dst, ev->src, ev->sport, PROBE_ACK);
         return;
+    }
     if (syn && !ack)
         probe(ctx, ev, ev->src, ev->dst, ev->dport, PROBE_SYN);
     else if (syn)
         probe(ctx, ev, ev->dst, ev->src, ev->sport, 0);
     else if (!ack)
         probe(ctx, ev, ev->src, ev->dst, ev->dport, PROBE_STEALTH);
-    else if ((f == TRAFAN_TCP_ACK || f == (TRAFAN_TCP_ACK | TRAFAN_TCP_FIN)) && ev->dport < ev->sport)
-        probe(ctx, ev, ev->src, ev->dst, ev->dport, PROBE_ACK);    /* nmap -sA, -sM */
-    else if (ev->sport < ev->dport)
-        probe(ctx, ev, ev->dst, ev->src, ev->sport, 0);     /* the service talks: in use */
 }
 
 static char *
