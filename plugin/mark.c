@@ -366,6 +366,7 @@ decide(packet_info *pinfo, proto_tree *tree)
     trafan_packet_clear(pkt);
     trafan_time_set(&state.time_base, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
     pkt->frame_len = pinfo->fd->pkt_len;
+    pkt->link_group = trafan_link_group(pinfo);
     proto_tree_children_foreach(tree, read_layer, &r);
     read_icmp(pinfo, pkt);
     trafan_detector_add(state.detector, pkt);

@@ -238,6 +238,13 @@ trafan_time_set(TrafanTimeBase *base, TrafanPacket *pkt, const nstime_t *abs, co
         pkt->rel_ns = limited_ns(rel->secs, rel->nsecs);
 }
 
+gboolean
+trafan_link_group(const packet_info *pinfo)
+{
+    return pinfo->dl_dst.type == AT_ETHER && pinfo->dl_dst.len == 6 &&
+           (((const guint8 *)pinfo->dl_dst.data)[0] & 1);     /* the group bit */
+}
+
 const TrafanPacket *
 trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
 {
@@ -246,8 +253,7 @@ trafan_tap_frame(TrafanTap *tap, packet_info *pinfo)
     trafan_time_set(&tap->time_base, pkt, &pinfo->abs_ts, &pinfo->rel_ts);
     pkt->frame_len = pinfo->fd->pkt_len;
     pkt->protocol = highest_layer(tap, pinfo);
-    pkt->link_group = pinfo->dl_dst.type == AT_ETHER && pinfo->dl_dst.len == 6 &&
-                      (((const guint8 *)pinfo->dl_dst.data)[0] & 1);     /* the group bit */
+    pkt->link_group = trafan_link_group(pinfo);
     add_icmp(tap, pinfo, pkt);
     /* The next listener call, of whatever tap, starts a new record. */
     tap->frame_num = 0;
