@@ -211,9 +211,17 @@ TrafanPortSet *
 trafan_port_set_new(const char *list)
 {
     TrafanPortSet *set = g_new0(TrafanPortSet, 1);
-    for (guint port = 0; port < 65536; port++)
-        if (trafan_port_listed(list, (guint16)port))
-            set->bits[port / 64] |= G_GUINT64_CONSTANT(1) << (port % 64);
+    for (const char *p = list; *p;) {
+        if (!g_ascii_isdigit(*p)) {
+            p++;
+            continue;
+        }
+        guint v = 0;
+        for (; g_ascii_isdigit(*p); p++)
+            v = MIN(v * 10 + (guint)(*p - '0'), 65536u);
+        if (v < 65536)
+            set->bits[v / 64] |= G_GUINT64_CONSTANT(1) << (v % 64);
+    }
     return set;
 }
 

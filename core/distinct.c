@@ -471,6 +471,7 @@ trafan_counts_add(TrafanCounts **c, const TrafanAddress *item, guint32 n)
     if (*c == NULL)
         *c = g_new0(TrafanCounts, 1);
     guint64 h = trafan_hash_bytes(item, sizeof *item);
+    (*c)->total += n;
     for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++) {
         guint32 *cell = &(*c)->cell[row][mix64(h + row) % TRAFAN_COUNTS_WIDTH];
         *cell = *cell > G_MAXUINT32 - n ? G_MAXUINT32 : *cell + n;
@@ -495,6 +496,7 @@ trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from)
         return;
     if (*into == NULL)
         *into = g_new0(TrafanCounts, 1);
+    (*into)->total += from->total;
     for (guint row = 0; row < TRAFAN_COUNTS_DEPTH; row++)
         for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++) {
             guint32 *cell = &(*into)->cell[row][i], add = from->cell[row][i];
@@ -505,33 +507,35 @@ trafan_counts_merge(TrafanCounts **into, const TrafanCounts *from)
 GVariant *
 trafan_counts_save(const TrafanCounts *c)
 {
-    return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, c ? c->cell : NULL,
-                                     c ? TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH : 0, sizeof(guint32));
+    return g_variant_new("(t@au)", c ? c->total : 0,
+                         g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, c ? c->cell : NULL,
+                                                   c ? TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH : 0,
+                                                   sizeof(guint32)));
 }
 
 gboolean
 trafan_counts_load(TrafanCounts **c, GVariant *v)
 {
     gsize n;
-    const guint32 *cells = g_variant_get_fixed_array(v, &n, sizeof(guint32));
+    guint64 total;
+    GVariant *array;
+    g_variant_get(v, "(t@au)", &total, &array);
+    const guint32 *cells = g_variant_get_fixed_array(array, &n, sizeof(guint32));
+    gboolean ok = n == 0 || n == TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH;
     g_clear_pointer(c, g_free);
-    if (n == 0)
-        return TRUE;
-    if (n != TRAFAN_COUNTS_DEPTH * TRAFAN_COUNTS_WIDTH)
-        return FALSE;
-    *c = g_memdup2(cells, sizeof(TrafanCounts));
-    return TRUE;
+    if (ok && n) {
+        *c = g_new(TrafanCounts, 1);
+        (*c)->total = total;
+        memcpy((*c)->cell, cells, sizeof (*c)->cell);
+    }
+    g_variant_unref(array);
+    return ok;
 }
 
 double
 trafan_counts_noise(const TrafanCounts *c)
 {
-    if (c == NULL)
-        return 0;
-    guint64 total = 0;
-    for (guint i = 0; i < TRAFAN_COUNTS_WIDTH; i++)
-        total += c->cell[0][i];
-    return 2.718281828 * total / TRAFAN_COUNTS_WIDTH;
+    return c ? 2.718281828 * c->total / TRAFAN_COUNTS_WIDTH : 0;
 }
 
 TrafanAddress

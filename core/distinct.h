@@ -84,6 +84,7 @@ trafan_distinct_approximate(const TrafanDistinct *s)
 #define TRAFAN_COUNTS_DEPTH 4
 #define TRAFAN_COUNTS_WIDTH 8192
 typedef struct {
+    guint64 total;              /* of what was added: the noise bound in O(1) */
     guint32 cell[TRAFAN_COUNTS_DEPTH][TRAFAN_COUNTS_WIDTH];
 } TrafanCounts;
 
@@ -110,7 +111,7 @@ GVariant *trafan_key_save(const TrafanKey *k);
 gboolean  trafan_key_load(GVariant *v, TrafanKey *k);
 GVariant *trafan_distinct_save(const TrafanDistinct *s);
 gboolean  trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error);
-#define TRAFAN_COUNTS_TYPE "au"
+#define TRAFAN_COUNTS_TYPE "(tau)"
 GVariant *trafan_counts_save(const TrafanCounts *c);
 gboolean  trafan_counts_load(TrafanCounts **c, GVariant *v);
 

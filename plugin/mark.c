@@ -506,6 +506,7 @@ start_pass(proto_tree *tree)
         want_input_fields(FALSE);
         return;
     }
+    want_input_fields(TRUE);
     trafan_detect_config_init(&state.config);
     if (!trafan_prefs_apply(&state.config, &error)) {
         /* Reported by Wireshark's preference checks; run on defaults. */
@@ -583,13 +584,18 @@ want_input_fields(gboolean want)
     set_postdissector_wanted_hfids(trafan_handle, wanted);
 }
 
-/* A new file, a reload, changed preferences: start afresh. */
+/* A new file, a reload, changed preferences: start afresh.  tshark decides
+ * once, before the first packet, whether to build protocol trees, and
+ * wanted fields make it build them for every packet: so they are asked for
+ * only where they will be used (Wireshark, a trafan tap), and otherwise
+ * from the second packet of a run whose display filter names trafan's
+ * fields (which builds trees anyway). */
 static void
 mark_init(void)
 {
     forget();
     state.undecided = proto_is_protocol_enabled(find_protocol_by_id(proto_trafan));
-    want_input_fields(state.undecided);
+    want_input_fields(state.undecided && (state.requested || in_gui()));
 }
 
 void

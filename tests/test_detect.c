@@ -851,7 +851,8 @@ test_merge_equals_whole(void)
         if (!strstr(whole, rules[r]))
             g_error("%s missing from:\n%s", rules[r], whole);
     GRand *rand = g_rand_new_with_seed(11);
-    for (guint trial = 0; trial < 40; trial++) {
+    /* Through state files (megabytes each) fewer trials show the same. */
+    for (guint trial = 0; trial < (use_states ? 6u : 40u); trial++) {
         guint cuts[3];
         guint n = 1 + trial % 3;
         for (guint i = 0; i < n; i++)
