@@ -595,7 +595,9 @@ mark_init(void)
 {
     forget();
     state.undecided = proto_is_protocol_enabled(find_protocol_by_id(proto_trafan));
-    want_input_fields(state.undecided && (state.requested || in_gui()));
+    /* Asked of every first pass, not only from its second packet: the
+     * first packet's headers count too (a scan starting at frame 1). */
+    want_input_fields(state.undecided);
 }
 
 void
