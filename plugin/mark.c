@@ -494,6 +494,31 @@ watch_first_pass(gpointer data _U_)
     return G_SOURCE_REMOVE;
 }
 
+/* Does tshark's command line name trafan's fields, or print whole trees
+ * (-V, -T pdml/json/ek), before the first packet says so?  Where the
+ * command line cannot be read, assume it does. */
+static gboolean
+fields_on_command_line(void)
+{
+    char *args = NULL;
+    gsize len = 0;
+    gboolean named = FALSE;
+
+    if (!g_file_get_contents("/proc/self/cmdline", &args, &len, NULL))
+        return TRUE;
+    const char *previous = "";
+    for (gsize i = 0; i < len; i += strlen(args + i) + 1) {
+        const char *a = args + i;
+        gboolean preference = strcmp(previous, "-o") == 0 || g_str_has_prefix(a, "-o");
+        if ((strstr(a, "trafan.") && !preference) || strcmp(a, "-V") == 0 || strcmp(a, "pdml") == 0 ||
+            strcmp(a, "json") == 0 || strcmp(a, "jsonraw") == 0 || strcmp(a, "ek") == 0)
+            named = TRUE;
+        previous = a;
+    }
+    g_free(args);
+    return named;
+}
+
 /* On the pass's first packet: is anyone going to look at the fields? */
 static void
 start_pass(proto_tree *tree)
@@ -595,7 +620,12 @@ mark_init(void)
 {
     forget();
     state.undecided = proto_is_protocol_enabled(find_protocol_by_id(proto_trafan));
-    want_input_fields(state.undecided && (state.requested || in_gui()));
+    /* Asked of the whole first pass, its first packet included (a scan
+     * starting at frame 1), but only where the fields will be read: tshark
+     * decides once, before that packet, to build protocol trees for every
+     * packet when a post-dissector wants fields, which costs any run with
+     * the plugin installed 1.27 times the dissection. */
+    want_input_fields(state.undecided && (state.requested || in_gui() || fields_on_command_line()));
 }
 
 void

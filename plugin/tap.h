@@ -52,6 +52,10 @@ gboolean trafan_link_group(const packet_info *pinfo);
 /* A frame's abs_ns and rel_ns (and epoch_base_s) as the core counts them. */
 void trafan_time_set(TrafanTimeBase *base, TrafanPacket *pkt, const nstime_t *abs, const nstime_t *rel);
 
+/* The frame went to a link-layer broadcast or multicast address. */
+struct _packet_info;
+gboolean trafan_link_group(const struct _packet_info *pinfo);
+
 /* For a caller with its own "frame" listener (stats_tree): the finished
  * record of this frame, valid until the next frame. */
 struct _packet_info;
