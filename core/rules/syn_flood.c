@@ -38,7 +38,7 @@ enum { SYN, SYNACK, N_KIND };
  * in sketches, so that hosts that receive no SYN need no key. */
 typedef struct {
     guint64        in[N_KIND];  /* SYNs, SYN-ACKs received */
-    TrafanCounts  *acks_in;     /* ACKs received (no SYN, no RST): handshakes going on */
+    TrafanCounts  *acks_in;     /* bare ACKs received: handshakes completed (and going on) */
     TrafanCounts  *syns_out;    /* SYNs sent: SYN-ACKs asked for */
     TrafanDistinct sources[N_KIND];
     TrafanDistinct ports[N_KIND];
@@ -66,7 +66,8 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
     if (f & TRAFAN_TCP_RST)
         return;
     if (!syn) {
-        if (ack)
+        /* A handshake ends with a bare ACK: those are what to count. */
+        if (f == TRAFAN_TCP_ACK)
             TRAFAN_EACH_SLOT(ctx, &trafan_window_key, Agg, a)
                 trafan_counts_add(&a->acks_in, ev->dst, 1);
         return;
