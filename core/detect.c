@@ -828,6 +828,7 @@ struct TrafanDetector {
     guint64   refused[MAX_RULES];   /* keys a rule could not track (max_tracked, max_state_mb) */
     gsize     budget;               /* max_state_mb in bytes */
     gboolean  full;                 /* over the budget: no new keys */
+    gint64    next_edge;            /* the earliest end of an open window (G_MININT64: unknown) */
     guint     adds;                 /* keys made since the budget was checked */
 
     TrafanRuleCtx  rules[MAX_RULES];
@@ -1132,6 +1133,7 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
     build_options();
     trafan_detect_config_copy(&d->cfg, cfg);
     d->budget = (gsize)d->cfg.max_state_mb << 20;
+    d->next_edge = G_MININT64;
     for (guint r = 0; r < trafan_n_rules; r++) {
         TrafanRuleCtx *ctx = &d->rules[r];
         ctx->rule = trafan_rules[r];
@@ -1231,8 +1233,14 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         t = d->now;             /* a step back in time: hold the clock */
     }
     d->now = t;
-    EACH_WINDOW(d, w)
-        window_advance(d, w, t);
+    if (t >= d->next_edge) {
+        /* Some window ends: move each on, and note when the next one ends. */
+        d->next_edge = G_MAXINT64;
+        EACH_WINDOW(d, w) {
+            window_advance(d, w, t);
+            d->next_edge = MIN(d->next_edge, w->bounds_end);
+        }
+    }
 
     guint n_ip = MIN(pkt->n_ip, TRAFAN_MAX_LAYERS);
     TrafanAddress src, dst;
@@ -1613,6 +1621,7 @@ trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **e
 
     d->seen = TRUE;
     d->now = MAX(d->now, later->now);
+    d->next_edge = G_MININT64;      /* the windows moved */
     for (guint r = 0; r < trafan_n_rules; r++)
         d->refused[r] += later->refused[r];
     return TRUE;
