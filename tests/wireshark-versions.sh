@@ -319,7 +319,7 @@ src=$1 build=$2 jobs=$3
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo || exit 10
 cmake --build "$build" -j "$jobs" || exit 11
 cd "$build" || exit 12
-# The remote path of trafan-parallel fails under these releases' GNU parallel
+# The remote path of trafan-parallel fails with the GNU parallel of these releases
 # (20240222) in the roots: skipped, and open (see test_parallel.c).
 TRAFAN_SKIP_REMOTE=1 ctest --output-on-failure 2>&1 | tee "$build/ctest.log"
 exit "${PIPESTATUS[0]}"
