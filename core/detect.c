@@ -1777,7 +1777,7 @@ findings_save(GHashTable *map)
 }
 
 static gboolean
-findings_load(const TrafanDetector *d, GHashTable *into, GVariant *saved, gboolean with_flags)
+findings_load(GHashTable *into, GVariant *saved, gboolean with_flags)
 {
     GVariantIter it, *peers, *clauses;
     const char *rule_name;
@@ -1965,7 +1965,7 @@ trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **er
             GVariant *open, *head, *head_findings;
             g_variant_get_child(phases, ph, "(xx@" ENTRIES_TYPE "@m" ENTRIES_TYPE "@" FINDINGS_TYPE ")",
                                 &w->index, &w->head_index, &open, &head, &head_findings);
-            ok = entries_load(d, set, w->open, open) && findings_load(d, w->head_findings, head_findings, FALSE);
+            ok = entries_load(d, set, w->open, open) && findings_load(w->head_findings, head_findings, FALSE);
             GVariant *head_entries = g_variant_get_maybe(head);
             if (ok && head_entries) {
                 w->head = window_table();
@@ -1992,8 +1992,8 @@ trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **er
              d->rules[r].rule->series->load(&d->rules[r], d->rules[r].state, saved, error);
         g_variant_unref(saved);
     }
-    ok = ok && findings_load(d, d->body, body, FALSE) && findings_load(d, d->output, output, TRUE) &&
-         findings_load(d, d->previews, previews, TRUE);
+    ok = ok && findings_load(d->body, body, FALSE) && findings_load(d->output, output, TRUE) &&
+         findings_load(d->previews, previews, TRUE);
     g_variant_unref(sets);
     g_variant_unref(series);
     g_variant_unref(body);
