@@ -323,11 +323,11 @@ judge_one(TrafanRuleCtx *ctx, const Candidate *k)
     g_ascii_formatd(size_cv_text, sizeof size_cv_text, "%.2f", k->size_cv);
     g_ascii_formatd(max_cv, sizeof max_cv, "%g", c->beacon_max_cv);
     v.detail = g_strdup_printf("checked in with %s %s/%u %" G_GUINT64_FORMAT " times, every %s s "
-                               "(CV %s), about %s each (CV %s), over %s; %u source%s use it "
+                               "(CV %s), about %s each (CV %s), over %s; %u source%s it "
                                "(threshold %u times, CV <= %s)", dst, proto, key->port, b->n, every,
                                cv_text, trafan_fmt_bytes(size, k->size_mean), size_cv_text,
                                trafan_fmt_secs(span, b->last_event - b->first_event), k->sources,
-                               k->sources == 1 ? "" : "s", c->beacon_min_count, max_cv);
+                               k->sources == 1 ? " uses" : "s use", c->beacon_min_count, max_cv);
     v.clause = g_strdup_printf("%s.src==%s && %s.dst==%s && %s.dstport==%u", trafan_ipf(&key->a), src,
                                trafan_ipf(&key->b), dst, proto, key->port);
     v.broad = g_strdup_printf("%s.src==%s", trafan_ipf(&key->a), src);
