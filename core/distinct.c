@@ -11,6 +11,7 @@
 #include "distinct.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 TrafanAddress
@@ -44,6 +45,10 @@ trafan_key(const TrafanAddress *a, const TrafanAddress *b, guint8 proto, guint16
         k.b = *b;
     k.proto = proto;
     k.port = port;
+    /* A key is looked up in both phases of its window and often twice in
+     * each: hash it once.  The empty key (trafan_window_key) hashes to 0. */
+    if (a->family || k.b.family || proto || port)
+        k.hash = (guint32)trafan_hash_bytes(&k, offsetof(TrafanKey, hash));
     return k;
 }
 
@@ -74,13 +79,14 @@ trafan_hash_bytes(const void *data, size_t n)
 guint
 trafan_key_hash(gconstpointer k)
 {
-    return (guint)trafan_hash_bytes(k, sizeof(TrafanKey));
+    return ((const TrafanKey *)k)->hash;
 }
 
 gboolean
 trafan_key_equal(gconstpointer a, gconstpointer b)
 {
-    return memcmp(a, b, sizeof(TrafanKey)) == 0;
+    const TrafanKey *x = a, *y = b;
+    return x->hash == y->hash && memcmp(x, y, sizeof *x) == 0;
 }
 
 guint

@@ -24,6 +24,7 @@ typedef struct {
     TrafanAddress a, b;
     guint8        proto;
     guint16       port;
+    guint32       hash;         /* of the fields above, made once by trafan_key() */
 } TrafanKey;
 
 /* An item with a count; a hash table's key is &tally->item. */

@@ -522,17 +522,18 @@ static const TableSpec tables[N_TABLES] = {
     [TABLE_FLAGS]         = { "flags",         flag_columns,         G_N_ELEMENTS(flag_columns) },
 };
 
-/* The rows of a table, in report order (pointers into the stats). */
+/* The rows of a table, in report order (pointers into the stats): the
+ * first `limit` (0: all). */
 static GPtrArray *
-table_rows(TableId id, const Context *ctx)
+table_rows(TableId id, const Context *ctx, guint limit)
 {
     GPtrArray *rows;
     const GArray *buckets;
 
     switch (id) {
-    case TABLE_CONVERSATIONS: return trafan_stats_sorted_conversations(ctx->stats);
-    case TABLE_HOSTS:         return trafan_stats_sorted_hosts(ctx->stats);
-    case TABLE_PROTOCOLS:     return trafan_stats_sorted_protocols(ctx->stats);
+    case TABLE_CONVERSATIONS: return trafan_stats_sorted_conversations(ctx->stats, limit);
+    case TABLE_HOSTS:         return trafan_stats_sorted_hosts(ctx->stats, limit);
+    case TABLE_PROTOCOLS:     return trafan_stats_sorted_protocols(ctx->stats, limit);
     case TABLE_BANDWIDTH:
         buckets = trafan_stats_buckets(ctx->stats);
         rows = g_ptr_array_sized_new(buckets->len);
@@ -544,6 +545,19 @@ table_rows(TableId id, const Context *ctx)
         for (guint i = 0; ctx->opts->flags && i < ctx->opts->flags->len; i++)
             g_ptr_array_add(rows, g_ptr_array_index(ctx->opts->flags, i));
         return rows;
+    }
+}
+
+/* How many rows a table has, without making them. */
+static guint
+table_size(TableId id, const Context *ctx)
+{
+    switch (id) {
+    case TABLE_CONVERSATIONS: return trafan_stats_n_conversations(ctx->stats);
+    case TABLE_HOSTS:         return trafan_stats_n_hosts(ctx->stats);
+    case TABLE_PROTOCOLS:     return trafan_stats_n_protocols(ctx->stats);
+    case TABLE_BANDWIDTH:     return trafan_stats_buckets(ctx->stats)->len;
+    default:                  return ctx->opts->flags ? ctx->opts->flags->len : 0;
     }
 }
 
@@ -643,13 +657,13 @@ static Grid *
 grid_build(TableId id, const Context *ctx, guint limit)
 {
     const TableSpec *spec = &tables[id];
-    GPtrArray *rows = table_rows(id, ctx);
+    GPtrArray *rows = table_rows(id, ctx, limit);
     Grid *g = g_new0(Grid, 1);
     guint extra = id == TABLE_BANDWIDTH ? ctx->top_protocols->len : 0;
 
     g->header = g_ptr_array_new_with_free_func(g_free);
     g->rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    g->total_rows = rows->len;
+    g->total_rows = table_size(id, ctx);
     for (guint c = 0; c < spec->n_columns; c++)
         if (spec->columns[c].title)
             g_ptr_array_add(g->header, g_strdup(spec->columns[c].title));
@@ -792,11 +806,7 @@ busiest_first_cut(Grid *g, guint top)
 static GPtrArray *
 top_protocols(const TrafanStats *stats)
 {
-    GPtrArray *all = trafan_stats_sorted_protocols(stats);
-
-    if (all->len > TOP_BANDWIDTH_PROTOCOLS)
-        g_ptr_array_set_size(all, TOP_BANDWIDTH_PROTOCOLS);
-    return all;
+    return trafan_stats_sorted_protocols(stats, TOP_BANDWIDTH_PROTOCOLS);
 }
 
 /* Seconds without trailing zeros: "300", "0.5". */
@@ -947,7 +957,7 @@ json_members(GString *out, const Column *columns, guint n, gconstpointer row, co
 static void
 json_array(GString *out, TableId id, const Context *ctx)
 {
-    GPtrArray *rows = table_rows(id, ctx);
+    GPtrArray *rows = table_rows(id, ctx, 0);
 
     g_string_append_c(out, '[');
     for (guint i = 0; i < rows->len; i++) {
@@ -1039,7 +1049,7 @@ trafan_report_dot(const TrafanStats *stats, const TrafanReportOptions *opts)
     dot_attributes(out, capture_columns, G_N_ELEMENTS(capture_columns), stats, &ctx, FALSE);
     g_string_append(out, "];\n");
 
-    rows = table_rows(TABLE_HOSTS, &ctx);
+    rows = table_rows(TABLE_HOSTS, &ctx, 0);
     for (guint i = 0; i < rows->len; i++) {
         const TrafanHost *h = g_ptr_array_index(rows, i);
         g_string_append(out, "  ");
@@ -1050,7 +1060,7 @@ trafan_report_dot(const TrafanStats *stats, const TrafanReportOptions *opts)
     }
     g_ptr_array_unref(rows);
 
-    rows = table_rows(TABLE_CONVERSATIONS, &ctx);
+    rows = table_rows(TABLE_CONVERSATIONS, &ctx, 0);
     for (guint i = 0; i < rows->len; i++) {
         const TrafanConversation *c = g_ptr_array_index(rows, i);
         g_string_append(out, "  ");

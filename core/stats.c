@@ -8,6 +8,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -361,8 +362,33 @@ trafan_stats_add(TrafanStats *stats, const TrafanPacket *pkt)
 
 /* ---- merging the state of the next slice ------------------------------ */
 
+/* Sort `rows`, or, with a limit, only find and sort the first `limit`: a
+ * report that shows the top 10 of a million rows should not sort them all.
+ * The orders are total, so the rows are those a full sort puts first. */
 static GPtrArray *
-values_sorted(GHashTable *table, GCompareFunc compare)
+sort_first(GPtrArray *rows, GCompareFunc compare, guint limit)
+{
+    if (limit == 0 || limit >= rows->len) {
+        g_ptr_array_sort(rows, compare);
+        return rows;
+    }
+    gpointer *p = rows->pdata;
+    qsort(p, limit, sizeof *p, compare);
+    for (guint i = limit; i < rows->len; i++) {
+        if (compare(&p[i], &p[limit - 1]) >= 0)
+            continue;                           /* the common case: one comparison */
+        gpointer row = p[i];
+        guint j = limit - 1;
+        for (; j > 0 && compare(&row, &p[j - 1]) < 0; j--)
+            p[j] = p[j - 1];
+        p[j] = row;
+    }
+    g_ptr_array_set_size(rows, limit);
+    return rows;
+}
+
+static GPtrArray *
+values_sorted(GHashTable *table, GCompareFunc compare, guint limit)
 {
     GPtrArray *rows = g_ptr_array_sized_new(g_hash_table_size(table));
     GHashTableIter it;
@@ -371,8 +397,7 @@ values_sorted(GHashTable *table, GCompareFunc compare)
     g_hash_table_iter_init(&it, table);
     while (g_hash_table_iter_next(&it, NULL, &value))
         g_ptr_array_add(rows, value);
-    g_ptr_array_sort(rows, compare);
-    return rows;
+    return sort_first(rows, compare, limit);
 }
 
 static int
@@ -494,7 +519,7 @@ trafan_stats_merge(TrafanStats *stats, const TrafanStats *later, GError **error)
 
     /* Hosts in the order the later slice met them, which is the order the
      * whole capture meets its new hosts in, so the host cap folds the same. */
-    GPtrArray *hosts = values_sorted(later->hosts, compare_creation);
+    GPtrArray *hosts = values_sorted(later->hosts, compare_creation, 0);
     for (guint i = 0; i < hosts->len; i++)
         merge_host(stats, g_ptr_array_index(hosts, i));
     g_ptr_array_unref(hosts);
@@ -589,7 +614,7 @@ compare_protocols(gconstpointer pa, gconstpointer pb)
 }
 
 GPtrArray *
-trafan_stats_sorted_conversations(const TrafanStats *stats)
+trafan_stats_sorted_conversations(const TrafanStats *stats, guint limit)
 {
     GPtrArray *rows = g_ptr_array_sized_new(g_hash_table_size(stats->conversations));
     GHashTableIter it;
@@ -598,8 +623,7 @@ trafan_stats_sorted_conversations(const TrafanStats *stats)
     g_hash_table_iter_init(&it, stats->conversations);
     while (g_hash_table_iter_next(&it, NULL, &value))
         g_ptr_array_add(rows, &((ConvEntry *)value)->conv);
-    g_ptr_array_sort(rows, compare_conversations);
-    return rows;
+    return sort_first(rows, compare_conversations, limit);
 }
 
 void
@@ -637,15 +661,15 @@ trafan_stats_foreach_protocol(const TrafanStats *stats, TrafanProtocolFunc func,
 }
 
 GPtrArray *
-trafan_stats_sorted_hosts(const TrafanStats *stats)
+trafan_stats_sorted_hosts(const TrafanStats *stats, guint limit)
 {
-    return values_sorted(stats->hosts, compare_hosts);
+    return values_sorted(stats->hosts, compare_hosts, limit);
 }
 
 GPtrArray *
-trafan_stats_sorted_protocols(const TrafanStats *stats)
+trafan_stats_sorted_protocols(const TrafanStats *stats, guint limit)
 {
-    return values_sorted(stats->protocols, compare_protocols);
+    return values_sorted(stats->protocols, compare_protocols, limit);
 }
 
 /* ---- accessors ----------------------------------------------------------- */
@@ -773,12 +797,12 @@ trafan_stats_save(const TrafanStats *stats)
     GHashTableIter it;
     gpointer value;
 
-    GPtrArray *protocols = values_sorted(stats->protocols, compare_protocols);
+    GPtrArray *protocols = values_sorted(stats->protocols, compare_protocols, 0);
     GVariant *protocols_v = protocol_counts_variant((const TrafanProtocolCount *const *)protocols->pdata, protocols->len);
     g_ptr_array_unref(protocols);
 
     g_variant_builder_init(&hosts, G_VARIANT_TYPE("a((yay)ttttxxtau)"));
-    GPtrArray *by_order = values_sorted(stats->hosts, compare_creation);
+    GPtrArray *by_order = values_sorted(stats->hosts, compare_creation, 0);
     for (guint i = 0; i < by_order->len; i++) {
         const TrafanHost *h = g_ptr_array_index(by_order, i);
         GVariantBuilder ports;

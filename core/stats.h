@@ -111,10 +111,11 @@ guint64 trafan_conversation_packets(const TrafanConversation *conv);
 guint64 trafan_conversation_bytes(const TrafanConversation *conv);
 guint   trafan_host_dst_ports(const TrafanHost *host);  /* distinct (protocol, port) it sent to */
 
-/* Sorted views for reports: biggest first (bytes, then packets, then address). */
-GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats);
-GPtrArray *trafan_stats_sorted_hosts(const TrafanStats *stats);
-GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats);
+/* Sorted views for reports: biggest first (bytes, then packets, then
+ * address); the first `limit` rows only (0: all), found without sorting all. */
+GPtrArray *trafan_stats_sorted_conversations(const TrafanStats *stats, guint limit);
+GPtrArray *trafan_stats_sorted_hosts(const TrafanStats *stats, guint limit);
+GPtrArray *trafan_stats_sorted_protocols(const TrafanStats *stats, guint limit);
 
 /* Every conversation in no order, for a caller that picks its own rows
  * without sorting them all. */

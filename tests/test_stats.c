@@ -136,7 +136,7 @@ stats_new(void)
 static const TrafanConversation *
 find_conv_addr(const TrafanStats *stats, const TrafanAddress *x, const TrafanAddress *y)
 {
-    GPtrArray *rows = trafan_stats_sorted_conversations(stats);
+    GPtrArray *rows = trafan_stats_sorted_conversations(stats, 0);
     const TrafanConversation *found = NULL;
 
     for (guint i = 0; i < rows->len; i++) {
@@ -174,7 +174,7 @@ find_host(const TrafanStats *stats, const char *text)
 static const TrafanProtocolCount *
 find_protocol(const TrafanStats *stats, const char *name)
 {
-    GPtrArray *all = trafan_stats_sorted_protocols(stats);
+    GPtrArray *all = trafan_stats_sorted_protocols(stats, 0);
     const TrafanProtocolCount *found = NULL;
 
     for (guint i = 0; i < all->len; i++)
@@ -385,7 +385,7 @@ test_conversation_mixed_families(void)
     g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 3);
     g_assert_cmpuint(trafan_stats_n_hosts(stats), ==, 6);
     /* Sorted biggest first, whatever the family. */
-    GPtrArray *rows = trafan_stats_sorted_conversations(stats);
+    GPtrArray *rows = trafan_stats_sorted_conversations(stats, 0);
     g_assert_cmpuint(rows->len, ==, 3);
     assert_address(&((TrafanConversation *)g_ptr_array_index(rows, 0))->a, "2001:db8::1");
     assert_address(&((TrafanConversation *)g_ptr_array_index(rows, 1))->a, "::ffff:10.0.0.1");
@@ -451,7 +451,7 @@ test_host_tx_rx(void)
     g_assert_cmpuint(h3->rx_packets, ==, 1);
     g_assert_cmpuint(h3->rx_bytes, ==, 400);
 
-    GPtrArray *rows = trafan_stats_sorted_hosts(stats);
+    GPtrArray *rows = trafan_stats_sorted_hosts(stats, 0);
     g_assert_cmpuint(rows->len, ==, 3);
     assert_address(&((TrafanHost *)g_ptr_array_index(rows, 0))->address, "10.0.0.1");
     assert_address(&((TrafanHost *)g_ptr_array_index(rows, 1))->address, "10.0.0.3");
@@ -558,7 +558,7 @@ test_protocols_interned(void)
     g_assert_null(find_protocol(stats, "x"));
 
     /* Same bytes: more packets first, then by name. */
-    GPtrArray *rows = trafan_stats_sorted_protocols(stats);
+    GPtrArray *rows = trafan_stats_sorted_protocols(stats, 0);
     g_assert_cmpstr(((TrafanProtocolCount *)g_ptr_array_index(rows, 0))->protocol, ==, "tcp");
     g_assert_cmpstr(((TrafanProtocolCount *)g_ptr_array_index(rows, 1))->protocol, ==, "dns");
     g_ptr_array_unref(rows);
@@ -768,7 +768,7 @@ test_host_cap(void)
 
     /* Totals stay exact: every IP header is one tx and one rx. */
     guint64 tx = 0, rx = 0;
-    GPtrArray *hosts = trafan_stats_sorted_hosts(stats);
+    GPtrArray *hosts = trafan_stats_sorted_hosts(stats, 0);
     for (guint i = 0; i < hosts->len; i++) {
         tx += ((TrafanHost *)g_ptr_array_index(hosts, i))->tx_bytes;
         rx += ((TrafanHost *)g_ptr_array_index(hosts, i))->rx_bytes;
@@ -1795,6 +1795,36 @@ test_report_text_top(void)
     trafan_stats_free(stats);
 }
 
+/* The first N rows found without a full sort are the full sort's first N,
+ * ties (equal bytes and packets) included. */
+static void
+test_sorted_limit(gconstpointer data)
+{
+    guint limit = GPOINTER_TO_UINT(data);
+    TrafanStats *stats = stats_new();
+    char src[32], dst[32];
+
+    for (guint i = 0; i < 200; i++) {
+        g_snprintf(src, sizeof src, "10.0.%u.%u", i % 7, i % 5);
+        g_snprintf(dst, sizeof dst, "10.1.%u.%u", i % 11, i % 3);
+        add_ip(stats, MS(i), 60 + (i * 37) % 9 * 100, "tcp", src, dst);
+    }
+    trafan_stats_finish(stats);
+
+    GPtrArray *(*views[])(const TrafanStats *, guint) = {
+        trafan_stats_sorted_conversations, trafan_stats_sorted_hosts, trafan_stats_sorted_protocols,
+    };
+    for (guint v = 0; v < G_N_ELEMENTS(views); v++) {
+        GPtrArray *all = views[v](stats, 0), *first = views[v](stats, limit);
+        g_assert_cmpuint(first->len, ==, MIN(limit, all->len));
+        for (guint i = 0; i < first->len; i++)
+            g_assert_true(g_ptr_array_index(first, i) == g_ptr_array_index(all, i));
+        g_ptr_array_unref(all);
+        g_ptr_array_unref(first);
+    }
+    trafan_stats_free(stats);
+}
+
 static void
 test_report_text_negative_time(void)
 {
@@ -2202,6 +2232,12 @@ main(int argc, char **argv)
     g_test_add_func("/report/dot", test_report_dot);
     g_test_add_func("/report/dot-rule-names", test_report_dot_rule_names);
     g_test_add_func("/report/text-top", test_report_text_top);
+    static const guint limits[] = { 1, 2, 10, 76, 77, 78, 1000 };
+    for (guint i = 0; i < G_N_ELEMENTS(limits); i++) {
+        char *path = g_strdup_printf("/report/sorted-limit/%u", limits[i]);
+        g_test_add_data_func(path, GUINT_TO_POINTER(limits[i]), test_sorted_limit);
+        g_free(path);
+    }
     g_test_add_func("/report/text-negative-time", test_report_text_negative_time);
     g_test_add_func("/report/write-dir", test_report_write_dir);
 
