@@ -44,8 +44,8 @@ static const TrafanDetectOption limit_options[] = {
       "Hosts, pairs or flows tracked per rule and window; later ones are refused (and the rule's flags say approximate), which bounds each rule's memory; default 100000",
       TRAFAN_OPT_UINT, OFF(max_tracked), "100000", NULL, 16, 4294967295.0, NULL, NULL },
     { "max_state_mb", "Detection memory (MB)",
-      "Memory for all rules' windows and series together; past it no rule tracks a new key until windows close, and every flag of a rule that refused keys says approximate; default 128",
-      TRAFAN_OPT_UINT, OFF(max_state_mb), "128", NULL, 1, 1048576, NULL, NULL },
+      "Memory for all rules' windows and series together (counted with their sets' items); past it no rule tracks a new key until windows close, and every flag of a rule that refused keys says approximate; default 64, which keeps a spoofed flood's detection below what Wireshark's conversation and endpoint tables take",
+      TRAFAN_OPT_UINT, OFF(max_state_mb), "64", NULL, 1, 1048576, NULL, NULL },
 };
 #undef OFF
 
@@ -830,6 +830,7 @@ struct TrafanDetector {
     gboolean  full;                 /* over the budget: no new keys */
     gint64    next_edge;            /* the earliest end of an open window (G_MININT64: unknown) */
     guint     adds;                 /* keys made since the budget was checked */
+    gsize     counted_keys, counted_bytes;  /* the last full count (state_estimate) */
 
     TrafanRuleCtx  rules[MAX_RULES];
     WindowSet      sets[MAX_RULES];
@@ -1437,10 +1438,25 @@ trafan_detector_finish(TrafanDetector *d)
     return d->sorted;
 }
 
-gsize
-trafan_detector_state_bytes(const TrafanDetector *d)
+/* A window entry: its key and aggregate in one allocation, in a table. */
+#define ENTRY_OVERHEAD (TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES)
+
+static gsize
+window_keys(const TrafanDetector *d)
 {
-    gsize n = sizeof *d;
+    gsize keys = 0;
+    for (guint s = 0; s < d->n_sets; s++)
+        for (guint ph = 0; ph < 2; ph++) {
+            const Window *w = &d->sets[s].phase[ph];
+            keys += g_hash_table_size(w->open) + (w->head ? g_hash_table_size(w->head) : 0);
+        }
+    return keys;
+}
+
+static gsize
+windows_bytes(const TrafanDetector *d)
+{
+    gsize n = 0;
     GHashTableIter it;
     gpointer agg;
     for (guint s = 0; s < d->n_sets; s++) {
@@ -1450,37 +1466,49 @@ trafan_detector_state_bytes(const TrafanDetector *d)
             for (guint t = 0; t < 2; t++) {
                 if (tables[t] == NULL)
                     continue;
-                n += g_hash_table_size(tables[t]) * (sizeof(TrafanKey) + 3 * sizeof(gpointer));
+                n += g_hash_table_size(tables[t]) * (ENTRY_OVERHEAD + KEY_SPACE);
                 g_hash_table_iter_init(&it, tables[t]);
                 while (g_hash_table_iter_next(&it, NULL, &agg))
                     n += agg_bytes(set->agg, agg);
             }
         }
     }
+    return n;
+}
+
+static gsize
+series_bytes(const TrafanDetector *d)
+{
+    gsize n = 0;
     for (guint r = 0; r < trafan_n_rules; r++)
         if (d->rules[r].state && d->rules[r].rule->series->bytes)
             n += d->rules[r].rule->series->bytes(d->rules[r].state);
     return n;
 }
 
-/* What the windows' and series' keys cost, from their counts alone (the
- * items inside counters are left out): cheap enough to check often. */
-static gsize
-state_estimate(const TrafanDetector *d)
+gsize
+trafan_detector_state_bytes(const TrafanDetector *d)
 {
-    gsize n = 0, entry = 3 * sizeof(gpointer) + 16;
-    for (guint s = 0; s < d->n_sets; s++) {
-        const WindowSet *set = &d->sets[s];
-        for (guint ph = 0; ph < 2; ph++) {
-            const Window *w = &set->phase[ph];
-            gsize keys = g_hash_table_size(w->open) + (w->head ? g_hash_table_size(w->head) : 0);
-            n += keys * (entry + KEY_SPACE + set->agg->size);
-        }
+    return sizeof *d + windows_bytes(d) + series_bytes(d);
+}
+
+/* The state's bytes.  The windows' are counted in full (every key and the
+ * items inside its counters) whenever their keys have grown by half or
+ * shrunk by half since the last count, and in between estimated from that
+ * count's bytes per key: exact enough for a budget, O(1) per key amortised.
+ * The series rules know their own size. */
+static gsize
+state_estimate(TrafanDetector *d)
+{
+    gsize keys = window_keys(d), windows;
+    if (keys >= d->counted_keys + d->counted_keys / 2 + 256 || keys < d->counted_keys / 2) {
+        d->counted_keys = keys;
+        d->counted_bytes = windows = windows_bytes(d);
+    } else {
+        double per_key = d->counted_keys ? (double)d->counted_bytes / (double)d->counted_keys : 0;
+        windows = (gsize)(per_key * (double)keys);
     }
-    for (guint r = 0; r < trafan_n_rules; r++)
-        if (d->rules[r].state && d->rules[r].rule->series->bytes)
-            n += d->rules[r].rule->series->bytes(d->rules[r].state);
-    return n;
+    return sizeof *d + windows + series_bytes(d);
 }
 
 static void

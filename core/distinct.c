@@ -337,7 +337,7 @@ trafan_distinct_bytes(const TrafanDistinct *s)
 {
     /* A GHashTable entry costs about its key, value and hash slots; a
      * small array its allocation. */
-    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + 3 * sizeof(gpointer))
+    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + 16 + 2 * (sizeof(guint) + 2 * sizeof(gpointer)))
                        : s->items ? (s->n_items <= 1 ? 1 : s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + 16 : 0;
     return n + (s->hll ? TRAFAN_HLL_M : 0);
 }

@@ -272,7 +272,16 @@ typedef struct {
     const char    *string;  /* NULL: the column is absent from JSON and DOT for this row */
     const GArray  *array;
     char          *owned;   /* a string built for this cell, freed after use */
+    GArray        *owned_array;     /* an array built for this cell (= array), unref'd after use */
 } Value;
+
+static void
+value_clear(Value *v)
+{
+    g_free(v->owned);
+    if (v->owned_array)
+        g_array_unref(v->owned_array);
+}
 
 /* What a getter may need besides its row. */
 typedef struct {
@@ -342,8 +351,17 @@ CONV(conv_packets)      { ROW(TrafanConversation); return (Value){ .u64 = trafan
 CONV(conv_bytes)        { ROW(TrafanConversation); return (Value){ .u64 = trafan_conversation_bytes(r) }; }
 CONV(conv_start)        { ROW(TrafanConversation); return (Value){ .i64 = r->first_ns - trafan_stats_ref_ns(ctx->stats) }; }
 CONV(conv_duration)     { ROW(TrafanConversation); return (Value){ .i64 = r->last_ns - r->first_ns }; }
-CONV(conv_protocols)    { ROW(TrafanConversation); return (Value){ .array = r->protocols }; }
-CONV(conv_main_protocol){ ROW(TrafanConversation); return (Value){ .string = main_protocol(r->protocols) }; }
+CONV(conv_protocols)
+{
+    ROW(TrafanConversation);
+    GArray *counts = trafan_conversation_protocols(r);
+    return (Value){ .array = counts, .owned_array = counts };
+}
+CONV(conv_main_protocol)
+{
+    ROW(TrafanConversation);
+    return (Value){ .string = r->protocols ? main_protocol(r->protocols) : r->protocol ? r->protocol : "" };
+}
 
 static gboolean
 flag_names_peer(const TrafanFlag *f, const TrafanAddress *peer)
@@ -681,7 +699,7 @@ grid_build(TableId id, const Context *ctx, guint limit)
                 continue;
             Value v = col->get(row, ctx);
             g_ptr_array_add(cells, value_text(col, &v, ctx));
-            g_free(v.owned);
+            value_clear(&v);
         }
         for (guint p = 0; p < extra; p++) {
             const char *protocol = ((TrafanProtocolCount *)g_ptr_array_index(ctx->top_protocols, p))->protocol;
@@ -950,7 +968,7 @@ json_members(GString *out, const Column *columns, guint n, gconstpointer row, co
             append_json_value(out, col, &v, ctx);
             first = FALSE;
         }
-        g_free(v.owned);
+        value_clear(&v);
     }
 }
 
@@ -1033,7 +1051,7 @@ dot_attributes(GString *out, const Column *columns, guint n, gconstpointer row, 
             g_free(text);
             first = FALSE;
         }
-        g_free(v.owned);
+        value_clear(&v);
     }
 }
 

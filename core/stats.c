@@ -78,7 +78,8 @@ conv_entry_free(gpointer data)
 {
     ConvEntry *entry = data;
 
-    g_array_free(entry->conv.protocols, TRUE);
+    if (entry->conv.protocols)
+        g_array_unref(entry->conv.protocols);
     g_free(entry);
 }
 
@@ -258,11 +259,35 @@ conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddre
     entry->conv.a = *a;
     entry->conv.b = *b;
     entry->conv.first_ns = entry->conv.last_ns = now;
-    entry->conv.protocols = g_array_new(FALSE, FALSE, sizeof(TrafanProtocolCount));
     entry->host_a = g_hash_table_lookup(stats->hosts, a);
     entry->host_b = g_hash_table_lookup(stats->hosts, b);
     g_hash_table_insert(stats->conversations, &entry->key, entry);
     return entry;
+}
+
+/* A conversation about to count a second protocol keeps an array of them,
+ * the first with the counts so far.  A new one (no packet yet) starts empty. */
+static void
+conversation_expand(TrafanConversation *conv)
+{
+    if (conv->protocols)
+        return;
+    conv->protocols = g_array_sized_new(FALSE, FALSE, sizeof(TrafanProtocolCount), 2);
+    if (conv->protocol)
+        protocol_array_add(conv->protocols, conv->protocol, trafan_conversation_packets(conv),
+                           trafan_conversation_bytes(conv));
+    conv->protocol = NULL;
+}
+
+GArray *
+trafan_conversation_protocols(const TrafanConversation *conv)
+{
+    if (conv->protocols)
+        return g_array_ref(conv->protocols);
+    GArray *one = g_array_sized_new(FALSE, FALSE, sizeof(TrafanProtocolCount), 1);
+    if (conv->protocol)
+        protocol_array_add(one, conv->protocol, trafan_conversation_packets(conv), trafan_conversation_bytes(conv));
+    return one;
 }
 
 /* One IP header: its conversation and both endpoints, as
@@ -277,6 +302,8 @@ count_ip_layer(TrafanStats *stats, const TrafanIpLayer *ip, const TrafanPacket *
     TrafanHost *sender = forward ? entry->host_a : entry->host_b;
     TrafanHost *receiver = forward ? entry->host_b : entry->host_a;
 
+    if (conv->protocol && conv->protocol != pkt->protocol)
+        conversation_expand(conv);
     if (forward) {
         conv->a_to_b_packets++;
         conv->a_to_b_bytes += pkt->frame_len;
@@ -285,7 +312,10 @@ count_ip_layer(TrafanStats *stats, const TrafanIpLayer *ip, const TrafanPacket *
         conv->b_to_a_bytes += pkt->frame_len;
     }
     time_span_add(&conv->first_ns, &conv->last_ns, pkt->abs_ns, pkt->abs_ns);
-    protocol_array_add(conv->protocols, pkt->protocol, 1, pkt->frame_len);
+    if (conv->protocols)
+        protocol_array_add(conv->protocols, pkt->protocol, 1, pkt->frame_len);
+    else
+        conv->protocol = pkt->protocol;
 
     sender->tx_packets++;
     sender->tx_bytes += pkt->frame_len;
@@ -298,14 +328,59 @@ count_ip_layer(TrafanStats *stats, const TrafanIpLayer *ip, const TrafanPacket *
 
 /* `sender`: the host that sent the innermost IP header, usually this one's. */
 static void
+host_port_add(TrafanHost *host, guint32 port)
+{
+    if (!host->dst_ports) {
+        for (guint i = 0; i < host->n_dst_ports; i++)
+            if (host->dst_ports_few[i] == port)
+                return;
+        if (host->n_dst_ports < G_N_ELEMENTS(host->dst_ports_few)) {
+            host->dst_ports_few[host->n_dst_ports++] = port;
+            return;
+        }
+        host->dst_ports = g_hash_table_new(NULL, NULL);
+        for (guint i = 0; i < host->n_dst_ports; i++)
+            g_hash_table_add(host->dst_ports, GUINT_TO_POINTER(host->dst_ports_few[i]));
+    }
+    if (g_hash_table_add(host->dst_ports, GUINT_TO_POINTER(port)))
+        host->n_dst_ports++;
+}
+
+static int
+compare_u32(gconstpointer a, gconstpointer b)
+{
+    guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The values of host_port_add(), ascending. */
+static GArray *
+host_port_list(const TrafanHost *host)
+{
+    GArray *list = g_array_sized_new(FALSE, FALSE, sizeof(guint32), host->n_dst_ports);
+
+    if (host->dst_ports) {
+        GHashTableIter it;
+        gpointer port;
+        g_hash_table_iter_init(&it, host->dst_ports);
+        while (g_hash_table_iter_next(&it, &port, NULL)) {
+            guint32 value = GPOINTER_TO_UINT(port);
+            g_array_append_val(list, value);
+        }
+    } else {
+        g_array_append_vals(list, host->dst_ports_few, host->n_dst_ports);
+    }
+    g_array_sort(list, compare_u32);
+    return list;
+}
+
+static void
 count_transport(TrafanStats *stats, const TrafanTransport *tp, TrafanHost *sender, gint64 now)
 {
     if (!sender || !trafan_address_equal(&sender->address, &tp->src))
         sender = host_get(stats, &tp->src, now);
 
-    if (!sender->dst_ports)
-        sender->dst_ports = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_add(sender->dst_ports, GUINT_TO_POINTER((guint)tp->ip_proto << 16 | tp->dst_port));
+    host_port_add(sender, (guint32)tp->ip_proto << 16 | tp->dst_port);
 }
 
 /* -z io,stat's interval for a frame (ui/cli/tap-iostat.c): its relative time
@@ -418,16 +493,10 @@ merge_host(TrafanStats *stats, const TrafanHost *from)
     host->rx_packets += from->rx_packets;
     host->rx_bytes += from->rx_bytes;
     time_span_add(&host->first_ns, &host->last_ns, from->first_ns, from->last_ns);
-    if (from->dst_ports) {
-        GHashTableIter it;
-        gpointer port;
-
-        if (!host->dst_ports)
-            host->dst_ports = g_hash_table_new(g_direct_hash, g_direct_equal);
-        g_hash_table_iter_init(&it, from->dst_ports);
-        while (g_hash_table_iter_next(&it, &port, NULL))
-            g_hash_table_add(host->dst_ports, port);
-    }
+    GArray *ports = host_port_list(from);
+    for (guint i = 0; i < ports->len; i++)
+        host_port_add(host, g_array_index(ports, guint32, i));
+    g_array_unref(ports);
     return host;
 }
 
@@ -437,7 +506,11 @@ merge_conversation(TrafanStats *stats, const TrafanConversation *from)
     ConvEntry *entry = conversation_get(stats, &from->a, &from->b, from->first_ns);
     TrafanConversation *conv = &entry->conv;
     gboolean same_way = sent_by_a(conv, &from->a);
+    gboolean one_protocol = !from->protocols && !conv->protocols
+                            && (!conv->protocol || conv->protocol == from->protocol);
 
+    if (!one_protocol)
+        conversation_expand(conv);
     if (trafan_address_equal(&conv->a, &conv->b)) {
         /* Both ends folded into one pseudo-host: one pass counts every
          * packet of such a self-conversation a -> b (sent_by_a). */
@@ -450,10 +523,16 @@ merge_conversation(TrafanStats *stats, const TrafanConversation *from)
         conv->b_to_a_bytes += same_way ? from->b_to_a_bytes : from->a_to_b_bytes;
     }
     time_span_add(&conv->first_ns, &conv->last_ns, from->first_ns, from->last_ns);
-    for (guint i = 0; i < from->protocols->len; i++) {
-        const TrafanProtocolCount *c = &g_array_index(from->protocols, TrafanProtocolCount, i);
+    if (one_protocol) {
+        conv->protocol = from->protocol;
+        return;
+    }
+    GArray *counts = trafan_conversation_protocols(from);
+    for (guint i = 0; i < counts->len; i++) {
+        const TrafanProtocolCount *c = &g_array_index(counts, TrafanProtocolCount, i);
         protocol_array_add(conv->protocols, c->protocol, c->packets, c->bytes);
     }
+    g_array_unref(counts);
 }
 
 /* A frame of the later slice went, in that slice alone, to its interval k;
@@ -726,7 +805,7 @@ trafan_conversation_bytes(const TrafanConversation *conv)
 guint
 trafan_host_dst_ports(const TrafanHost *host)
 {
-    return host->dst_ports ? g_hash_table_size(host->dst_ports) : 0;
+    return host->n_dst_ports;
 }
 
 /* ---- saving and loading the state ---------------------------------------- */
@@ -805,18 +884,12 @@ trafan_stats_save(const TrafanStats *stats)
     GPtrArray *by_order = values_sorted(stats->hosts, compare_creation, 0);
     for (guint i = 0; i < by_order->len; i++) {
         const TrafanHost *h = g_ptr_array_index(by_order, i);
-        GVariantBuilder ports;
+        GArray *ports = host_port_list(h);
 
-        g_variant_builder_init(&ports, G_VARIANT_TYPE("au"));
-        if (h->dst_ports) {
-            GHashTableIter pit;
-            gpointer port;
-            g_hash_table_iter_init(&pit, h->dst_ports);
-            while (g_hash_table_iter_next(&pit, &port, NULL))
-                g_variant_builder_add(&ports, "u", GPOINTER_TO_UINT(port));
-        }
-        g_variant_builder_add(&hosts, "(@(yay)ttttxxtau)", address_variant(&h->address), h->tx_packets, h->tx_bytes,
-                              h->rx_packets, h->rx_bytes, h->first_ns, h->last_ns, h->order, &ports);
+        g_variant_builder_add(&hosts, "(@(yay)ttttxxt@au)", address_variant(&h->address), h->tx_packets, h->tx_bytes,
+                              h->rx_packets, h->rx_bytes, h->first_ns, h->last_ns, h->order,
+                              g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, ports->data, ports->len, sizeof(guint32)));
+        g_array_unref(ports);
     }
     g_ptr_array_unref(by_order);
 
@@ -829,9 +902,11 @@ trafan_stats_save(const TrafanStats *stats)
     g_hash_table_iter_init(&it, stats->conversations);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         const TrafanConversation *c = &((ConvEntry *)value)->conv;
+        GArray *counts = trafan_conversation_protocols(c);
         g_variant_builder_add(&convs, "(@(yay)@(yay)ttttxx@a(stt))", address_variant(&c->a), address_variant(&c->b),
                               c->a_to_b_packets, c->a_to_b_bytes, c->b_to_a_packets, c->b_to_a_bytes,
-                              c->first_ns, c->last_ns, protocol_array_variant(c->protocols));
+                              c->first_ns, c->last_ns, protocol_array_variant(counts));
+        g_array_unref(counts);
     }
 
     g_variant_builder_init(&buckets, G_VARIANT_TYPE("a(xtta(stt))"));
@@ -873,9 +948,10 @@ load_hosts(TrafanStats *stats, GVariant *v, GError **error)
         if (ok) {
             TrafanHost *host = g_memdup2(&h, sizeof h);
             host->peers = host->aggregated = 0;
-            host->dst_ports = n ? g_hash_table_new(g_direct_hash, g_direct_equal) : NULL;
+            host->n_dst_ports = 0;
+            host->dst_ports = NULL;
             for (gsize i = 0; i < n; i++)
-                g_hash_table_add(host->dst_ports, GUINT_TO_POINTER(ports[i]));
+                host_port_add(host, ports[i]);
             g_hash_table_insert(stats->hosts, &host->address, host);
         }
         g_variant_unref(address_v);
@@ -884,6 +960,19 @@ load_hosts(TrafanStats *stats, GVariant *v, GError **error)
             return corrupt(error, "a host is invalid or listed twice");
     }
     return TRUE;
+}
+
+/* Every packet of a conversation counts in one of its protocols. */
+static gboolean
+protocols_add_up(const TrafanConversation *conv)
+{
+    guint64 packets = 0, bytes = 0;
+    for (guint i = 0; i < conv->protocols->len; i++) {
+        const TrafanProtocolCount *c = &g_array_index(conv->protocols, TrafanProtocolCount, i);
+        packets += c->packets;
+        bytes += c->bytes;
+    }
+    return packets == trafan_conversation_packets(conv) && bytes == trafan_conversation_bytes(conv);
 }
 
 static gboolean
@@ -903,8 +992,14 @@ load_conversations(TrafanStats *stats, GVariant *v, GError **error)
         entry->conv = c;
         entry->host_a = g_hash_table_lookup(stats->hosts, &c.a);
         entry->host_b = g_hash_table_lookup(stats->hosts, &c.b);
+        entry->conv.protocol = NULL;
         entry->conv.protocols = protocol_array_from_variant(protocols_v);
-        ok = ok && entry->host_a && entry->host_b && !g_hash_table_contains(stats->conversations, &entry->key);
+        ok = ok && entry->host_a && entry->host_b && !g_hash_table_contains(stats->conversations, &entry->key)
+             && protocols_add_up(&entry->conv);
+        if (ok && entry->conv.protocols->len == 1) {      /* kept alone, as counted */
+            entry->conv.protocol = g_array_index(entry->conv.protocols, TrafanProtocolCount, 0).protocol;
+            g_clear_pointer(&entry->conv.protocols, g_array_unref);
+        }
         if (ok)
             g_hash_table_insert(stats->conversations, &entry->key, entry);
         else

@@ -39,7 +39,10 @@ typedef struct {
     guint64 a_to_b_packets, a_to_b_bytes;
     guint64 b_to_a_packets, b_to_a_bytes;
     gint64  first_ns, last_ns;  /* absolute, earliest and latest */
-    GArray *protocols;          /* TrafanProtocolCount, first seen first */
+    /* Most conversations carry one protocol: it is kept alone, its counts
+     * being the conversation's; read them with trafan_conversation_protocols(). */
+    const char *protocol;       /* interned; while protocols is NULL */
+    GArray     *protocols;      /* TrafanProtocolCount, first seen first, or NULL */
 } TrafanConversation;
 
 typedef struct {
@@ -50,7 +53,11 @@ typedef struct {
     guint   peers;              /* filled by trafan_stats_finish() */
     guint   aggregated;         /* hosts folded into this one (pseudo-hosts) */
     guint64 order;              /* creation order, which merging replays */
-    GHashTable *dst_ports;      /* set of (ip_proto << 16 | port) it sent to */
+    /* The (ip_proto << 16 | port) values it sent to: most hosts of a big
+     * capture send to one or two, kept without a hash table. */
+    guint       n_dst_ports;
+    guint32     dst_ports_few[2];   /* while dst_ports is NULL */
+    GHashTable *dst_ports;          /* all of them past two, else NULL */
 } TrafanHost;
 
 typedef struct {
@@ -108,6 +115,8 @@ const TrafanHost   *trafan_stats_host(const TrafanStats *stats, const TrafanAddr
 const TrafanHost   *trafan_stats_top_talker(const TrafanStats *stats);
 
 guint64 trafan_conversation_packets(const TrafanConversation *conv);
+/* Its protocols with their counts, first seen first (g_array_unref it). */
+GArray *trafan_conversation_protocols(const TrafanConversation *conv);
 guint64 trafan_conversation_bytes(const TrafanConversation *conv);
 guint   trafan_host_dst_ports(const TrafanHost *host);  /* distinct (protocol, port) it sent to */
 

@@ -206,7 +206,7 @@ assert_address(const TrafanAddress *a, const char *expected)
 static guint
 host_ports(const TrafanHost *h)
 {
-    return h->dst_ports ? g_hash_table_size(h->dst_ports) : 0;
+    return trafan_host_dst_ports(h);
 }
 
 /* The buckets, as "index:packets:bytes" joined by spaces. */
@@ -506,6 +506,15 @@ test_host_dst_ports(void)
     g_assert_true(g_hash_table_contains(h1->dst_ports, GUINT_TO_POINTER(6u << 16 | 80)));
     g_assert_true(g_hash_table_contains(h1->dst_ports, GUINT_TO_POINTER(17u << 16 | 80)));
     g_assert_true(g_hash_table_contains(h1->dst_ports, GUINT_TO_POINTER(6u << 16 | 443)));
+
+    /* Two are kept without a table, and repeats count once on either side. */
+    add_l4(stats, MS(6), 60, 6, "10.0.0.2", 80, "10.0.0.1", 40000);
+    add_l4(stats, MS(7), 60, 6, "10.0.0.2", 80, "10.0.0.3", 22);
+    add_l4(stats, MS(8), 60, 6, "10.0.0.2", 80, "10.0.0.3", 22);
+    g_assert_cmpuint(host_ports(find_host(stats, "10.0.0.2")), ==, 2);
+    g_assert_null(find_host(stats, "10.0.0.2")->dst_ports);
+    add_l4(stats, MS(9), 60, 6, "10.0.0.1", 40000, "10.0.0.2", 80);
+    g_assert_cmpuint(host_ports(find_host(stats, "10.0.0.1")), ==, 3);
     trafan_stats_free(stats);
 }
 

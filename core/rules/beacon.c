@@ -371,7 +371,8 @@ static gsize
 bytes(gconstpointer state)
 {
     const State *s = state;
-    return sizeof *s + g_hash_table_size(s->beacons) * (sizeof(TrafanKey) + sizeof(Beacon) + 3 * sizeof(gpointer));
+    return sizeof *s + g_hash_table_size(s->beacons) *
+           (sizeof(TrafanKey) + sizeof(Beacon) + 2 * TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES);
 }
 
 #define BEACON_TYPE "(txxxxqqtttttttt)"
