@@ -44,6 +44,7 @@ struct TrafanTap {
     int                last_proto_id;   /* ... and the previous frame's */
     const char        *last_name;
     int                proto_icmp;
+    int                proto_trafan;    /* our own post-dissector: never a highest layer */
     int                proto_icmpv6;
     TrafanTimeBase     time_base;
     gboolean           warned_layers;
@@ -164,11 +165,14 @@ udp_packet(void *data, packet_info *pinfo, epan_dissect_t *edt _U_, const void *
     return TAP_PACKET_DONT_REDRAW;
 }
 
-/* The last entry of frame.protocols, as a stable interned string. */
+/* The last entry of frame.protocols, as a stable interned string; trafan's
+ * own post-dissector, which marks flagged packets, is not the frame's. */
 static const char *
 highest_layer(TrafanTap *tap, const packet_info *pinfo)
 {
     wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
+    if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == tap->proto_trafan)
+        last = wmem_list_frame_prev(last);
     int proto_id = last && wmem_list_frame_prev(last) ? GPOINTER_TO_INT(wmem_list_frame_data(last)) : -1;
     const char *name;
 
@@ -312,6 +316,7 @@ trafan_tap_start(const char *filter, gboolean need_tree, const TrafanTapCallback
     tap->user_data = user_data;
     tap->names = g_hash_table_new(g_direct_hash, g_direct_equal);
     tap->proto_icmp = proto_get_id_by_filter_name("icmp");
+    tap->proto_trafan = proto_get_id_by_filter_name("trafan");
     tap->proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
 
     tap->n_listeners = callbacks->packet ? G_N_ELEMENTS(tap_names) : G_N_ELEMENTS(tap_names) - 1;

@@ -982,6 +982,26 @@ check_marks(const char *capture, JsonArray *flags)
     g_hash_table_unref(expected);
 }
 
+/* The post-dissector's marks are not a protocol of the frames they mark:
+ * the report is the same whether they are made (-2, a trafan display
+ * filter) or not. */
+static void
+test_marks_not_a_protocol(void)
+{
+    const char *capture = tshark_capture(TRAFAN_SOURCE_DIR "/captures/scan_tcp_slow_flags.pcap");
+    TsharkResult plain = run_report(capture, ",format=json");
+    const char *marked_argv[] = { "-2", "-q", "-r", capture, "-Y", "trafan.flag", "-z", "trafan,stat,format=json", NULL };
+    TsharkResult marked = tshark_run(marked_argv);
+
+    g_assert_cmpint(plain.status, ==, 0);
+    g_assert_cmpint(marked.status, ==, 0);
+    g_assert_nonnull(strstr(plain.out, "\"port_scan\""));
+    g_assert_null(strstr(marked.out, "\"trafan\""));
+    g_assert_cmpstr(marked.out, ==, plain.out);
+    tshark_result_clear(&plain);
+    tshark_result_clear(&marked);
+}
+
 /* Every labelled flag is raised; every flag names a labelled host in its
  * labelled role; every flag's filter selects packets of the capture, and
  * the post-dissector marks exactly those. */
@@ -1270,6 +1290,7 @@ main(int argc, char **argv)
     g_test_add_func("/tshark/host-cap", test_host_cap);
     g_test_add_func("/tshark/live-capture", test_live_capture);
     g_test_add_func("/tshark/live-marks", test_live_marks);
+    g_test_add_func("/tshark/marks-not-a-protocol", test_marks_not_a_protocol);
 #ifdef TRAFAN_GRAPH_TOOL
     g_test_add_func("/tshark/graph-end-to-end", test_graph_end_to_end);
 #endif
