@@ -337,8 +337,8 @@ trafan_distinct_bytes(const TrafanDistinct *s)
 {
     /* A GHashTable entry costs about its key, value and hash slots; a
      * small array its allocation. */
-    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + 16 + 2 * (sizeof(guint) + 2 * sizeof(gpointer)))
-                       : s->items ? (s->n_items <= 1 ? 1 : s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + 16 : 0;
+    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES)
+                       : s->items ? (s->n_items <= 1 ? 1 : s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES : 0;
     return n + (s->hll ? TRAFAN_HLL_M : 0);
 }
 

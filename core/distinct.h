@@ -14,6 +14,12 @@
 
 G_BEGIN_DECLS
 
+/* Memory accounting (max_state_mb): what a GHashTable entry costs besides
+ * its key and value (about two slots of hash, key and value at GLib's load
+ * factors), and malloc's header on each allocation. */
+#define TRAFAN_HASH_ENTRY_BYTES (2 * (sizeof(guint) + 2 * sizeof(gpointer)))
+#define TRAFAN_MALLOC_BYTES     16
+
 #define TRAFAN_HLL_BITS 8
 #define TRAFAN_HLL_M    (1u << TRAFAN_HLL_BITS)   /* 256 one-byte registers, ~6.5 % error */
 #define TRAFAN_DISTINCT_SMALL 4    /* items kept in an array before a hash table */

@@ -186,12 +186,6 @@ guint    trafan_slots(TrafanRuleCtx *ctx, const TrafanKey *key, gpointer out[2])
 
 /* The key every window has whatever the traffic (all zero): its aggregate
  * holds window-wide tallies such as count-min sketches. */
-/* Memory accounting (max_state_mb): what a GHashTable entry costs besides
- * its key and value (about two slots of hash, key and value at GLib's load
- * factors), and malloc's header on each allocation. */
-#define TRAFAN_HASH_ENTRY_BYTES (2 * (sizeof(guint) + 2 * sizeof(gpointer)))
-#define TRAFAN_MALLOC_BYTES     16
-
 extern const TrafanKey trafan_window_key;
 /* While judging: the aggregate of `key` in the window being judged (NULL
  * if none), e.g. trafan_window_key's. */

@@ -265,20 +265,6 @@ conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddre
     return entry;
 }
 
-/* A conversation about to count a second protocol keeps an array of them,
- * the first with the counts so far.  A new one (no packet yet) starts empty. */
-static void
-conversation_expand(TrafanConversation *conv)
-{
-    if (conv->protocols)
-        return;
-    conv->protocols = g_array_sized_new(FALSE, FALSE, sizeof(TrafanProtocolCount), 2);
-    if (conv->protocol)
-        protocol_array_add(conv->protocols, conv->protocol, trafan_conversation_packets(conv),
-                           trafan_conversation_bytes(conv));
-    conv->protocol = NULL;
-}
-
 GArray *
 trafan_conversation_protocols(const TrafanConversation *conv)
 {
@@ -288,6 +274,17 @@ trafan_conversation_protocols(const TrafanConversation *conv)
     if (conv->protocol)
         protocol_array_add(one, conv->protocol, trafan_conversation_packets(conv), trafan_conversation_bytes(conv));
     return one;
+}
+
+/* A conversation about to count a second protocol keeps an array of them,
+ * the first with the counts so far.  A new one (no packet yet) starts empty. */
+static void
+conversation_expand(TrafanConversation *conv)
+{
+    if (conv->protocols)
+        return;
+    conv->protocols = trafan_conversation_protocols(conv);
+    conv->protocol = NULL;
 }
 
 /* One IP header: its conversation and both endpoints, as
@@ -326,7 +323,6 @@ count_ip_layer(TrafanStats *stats, const TrafanIpLayer *ip, const TrafanPacket *
     return sender;
 }
 
-/* `sender`: the host that sent the innermost IP header, usually this one's. */
 static void
 host_port_add(TrafanHost *host, guint32 port)
 {
@@ -374,6 +370,7 @@ host_port_list(const TrafanHost *host)
     return list;
 }
 
+/* `sender`: the host that sent the innermost IP header, usually this one's. */
 static void
 count_transport(TrafanStats *stats, const TrafanTransport *tp, TrafanHost *sender, gint64 now)
 {
