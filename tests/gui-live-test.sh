@@ -93,8 +93,7 @@ export DISPLAY=:$display
 "${as_user[@]}" "${user_env[@]}" DISPLAY="$DISPLAY" wireshark -i lo -k -f "$filter" >"$work/log" 2>&1 &
 ws_pid=$!
 
-regex() { printf '%s' "$1" | sed 's/[][().*+?^$|\\]/\\&/g'; }
-window() { timeout 60 xdotool search --sync --onlyvisible --name "$(regex "$1")" | head -n 1; }
+. "$(dirname "$0")/gui-lib.sh"
 shot() { [ -z "$shots" ] || import -window root "$shots/gui-live-$1.png" 2>/dev/null || true; }
 capturing() { case $(xdotool getwindowname "$main") in "Capturing from"*) return 0 ;; esac; return 1; }
 # The window's text after Apply (at width - 52, height - 55), from its Copy
@@ -121,14 +120,8 @@ done
 xdotool windowsize "$main" 1500 940
 xdotool windowmove "$main" 0 0
 
-# Statistics menu, then Up: the last entry, where plugin stats trees go.
-xdotool windowfocus --sync "$main"
-xdotool key alt+s
-sleep 1
-xdotool key Up
-sleep 0.5
-xdotool key Return
-tree=$(window "Traffic Analysis (trafan)") || fail "the Traffic Analysis window did not open"
+# Statistics ▸ Traffic Analysis (trafan), while Wireshark captures.
+tree=$(open_traffic_analysis "$main") || fail "the Traffic Analysis window did not open"
 xdotool windowmove "$tree" 60 420
 xdotool windowsize "$tree" 1400 480
 capturing || fail "the capture is not running once the window is open: $(xdotool getwindowname "$main")"

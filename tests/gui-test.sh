@@ -72,8 +72,7 @@ export DISPLAY=:$display
 "${as_user[@]}" "${user_env[@]}" DISPLAY="$DISPLAY" wireshark -r "$work/$name" -z trafan,flags >"$work/log" 2>&1 &
 ws_pid=$!
 
-regex() { printf '%s' "$1" | sed 's/[][().*+?^$|\\]/\\&/g'; }
-window() { timeout 30 xdotool search --sync --onlyvisible --name "$(regex "$1")" | head -n 1; }
+. "$(dirname "$0")/gui-lib.sh"
 shot() { [ -z "$shots" ] || import -window root "$shots/gui-$1.png" 2>/dev/null || true; }
 # The text of a TapParameterDialog, from its Copy button (at width - 236,
 # height - 24), once it contains $2.
@@ -112,14 +111,8 @@ printf '%s\n' "$text" | grep -q "$scanner.*source.*port_scan" || fail "the scann
 echo "gui-test: flags table lists $scanner"
 close "$table"
 
-# 2. Statistics menu, then Up: the last entry, where plugin stats trees go.
-xdotool windowfocus --sync "$main"
-xdotool key alt+s
-sleep 1
-xdotool key Up
-sleep 0.5
-xdotool key Return
-tree=$(window "Traffic Analysis (trafan)") || fail "the Traffic Analysis window did not open"
+# 2. Statistics ▸ Traffic Analysis (trafan).
+tree=$(open_traffic_analysis "$main") || fail "the Traffic Analysis window did not open"
 text=$(copy_text "$tree" "port_scan")
 shot statistics
 case $text in *"$scanner port_scan (source)"*) ;; *) fail "the scanner is not flagged in the statistics tree" ;; esac
