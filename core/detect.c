@@ -1760,9 +1760,11 @@ static gboolean
 entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, GVariant *saved)
 {
     GVariantIter it;
-    GVariant *k, *agg_v;
+    GVariant *entry;
     g_variant_iter_init(&it, saved);
-    while (g_variant_iter_next(&it, "(@" KEY_TYPE "@av)", &k, &agg_v)) {
+    while ((entry = g_variant_iter_next_value(&it))) {
+        GVariant *k = g_variant_get_child_value(entry, 0), *agg_v = g_variant_get_child_value(entry, 1);
+        g_variant_unref(entry);
         TrafanKey key;
         gboolean ok = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key) &&
                       agg_load(set->agg, table_add(set, into, &key), agg_v, d->cfg.exact_cap);

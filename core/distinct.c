@@ -363,10 +363,13 @@ trafan_address_save(const TrafanAddress *a)
 gboolean
 trafan_address_load(GVariant *v, TrafanAddress *out)
 {
-    GVariant *bytes;
+    /* Children, not g_variant_get(): a state holds millions of addresses,
+     * and a format string is parsed on every call. */
+    GVariant *family = g_variant_get_child_value(v, 0), *bytes = g_variant_get_child_value(v, 1);
     gsize n;
     memset(out, 0, sizeof *out);
-    g_variant_get(v, "(y@ay)", &out->family, &bytes);
+    out->family = g_variant_get_byte(family);
+    g_variant_unref(family);
     const guint8 *data = g_variant_get_fixed_array(bytes, &n, 1);
     /* 0: a port item; 0xff: a pair item (trafan_pair_item). */
     gboolean ok = n == sizeof out->bytes &&
@@ -407,7 +410,8 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
     gboolean ok = TRUE;
 
     trafan_distinct_clear(s);
-    g_variant_get(v, "(@a((yay)t)@ay)", &items, &hll);
+    items = g_variant_get_child_value(v, 0);
+    hll = g_variant_get_child_value(v, 1);
     n_items = g_variant_n_children(items);
     const guint8 *registers = g_variant_get_fixed_array(hll, &n_hll, 1);
     if ((n_hll != 0 && n_hll != TRAFAN_HLL_M) || n_items > MAX(cap, TRAFAN_DISTINCT_SMALL) ||
@@ -420,9 +424,10 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
             s->items = g_new(TrafanTally, n_items <= 1 ? 1 : n_items <= 2 ? 2 : 4);
         for (gsize i = 0; ok && i < n_items; i++) {
             TrafanTally t;
-            GVariant *addr;
             item = g_variant_get_child_value(items, i);
-            g_variant_get(item, "(@(yay)t)", &addr, &t.count);
+            GVariant *addr = g_variant_get_child_value(item, 0), *count = g_variant_get_child_value(item, 1);
+            t.count = g_variant_get_uint64(count);
+            g_variant_unref(count);
             ok = trafan_address_load(addr, &t.item) && !trafan_distinct_contains(s, &t.item);
             if (ok && s->exact) {
                 TrafanTally *copy = g_memdup2(&t, sizeof t);
@@ -455,15 +460,15 @@ trafan_key_save(const TrafanKey *k)
 gboolean
 trafan_key_load(GVariant *v, TrafanKey *k)
 {
-    GVariant *a, *b;
-    guint8 proto;
-    guint16 port;
+    GVariant *a = g_variant_get_child_value(v, 0), *b = g_variant_get_child_value(v, 1);
+    GVariant *proto = g_variant_get_child_value(v, 2), *port = g_variant_get_child_value(v, 3);
     TrafanAddress x, y;
-    g_variant_get(v, "(@" TRAFAN_ADDRESS_TYPE "@" TRAFAN_ADDRESS_TYPE "yq)", &a, &b, &proto, &port);
     gboolean ok = trafan_address_load(a, &x) && trafan_address_load(b, &y);
-    *k = trafan_key(&x, &y, proto, port);
+    *k = trafan_key(&x, &y, g_variant_get_byte(proto), g_variant_get_uint16(port));
     g_variant_unref(a);
     g_variant_unref(b);
+    g_variant_unref(proto);
+    g_variant_unref(port);
     return ok;
 }
 
