@@ -1045,7 +1045,8 @@ static gpointer
 window_slot(TrafanDetector *d, Window *w, const TrafanKey *key)
 {
     for (guint i = 0; i < 2; i++)
-        if (w->recent_agg[i] && memcmp(&w->recent_key[i], key, sizeof *key) == 0)
+        if (w->recent_agg[i] && w->recent_key[i].hash == key->hash &&
+            memcmp(&w->recent_key[i], key, sizeof *key) == 0)
             return w->recent_agg[i];
 
     gpointer agg = g_hash_table_lookup(w->open, key);
@@ -1493,7 +1494,7 @@ trafan_detector_state_bytes(const TrafanDetector *d)
 }
 
 /* The state's bytes.  The windows' are counted in full (every key and the
- * items inside its counters) whenever their keys have grown by half or
+ * items inside its counters) whenever their keys have doubled or
  * shrunk by half since the last count, and in between estimated from that
  * count's bytes per key: exact enough for a budget, O(1) per key amortised.
  * The series rules know their own size. */
@@ -1501,7 +1502,7 @@ static gsize
 state_estimate(TrafanDetector *d)
 {
     gsize keys = window_keys(d), windows;
-    if (keys >= d->counted_keys + d->counted_keys / 2 + 256 || keys < d->counted_keys / 2) {
+    if (keys >= 2 * d->counted_keys + 256 || keys < d->counted_keys / 2) {
         d->counted_keys = keys;
         d->counted_bytes = windows = windows_bytes(d);
     } else {

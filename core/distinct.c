@@ -287,12 +287,20 @@ trafan_distinct_merge(TrafanDistinct *into, const TrafanDistinct *from, guint ca
 guint64
 trafan_distinct_overlap(const TrafanDistinct *of, const TrafanDistinct *in)
 {
-    GPtrArray *all = trafan_distinct_tallies(of);
     guint64 n = 0;
 
-    for (guint i = 0; i < all->len; i++)
-        n += trafan_distinct_contains(in, &((const TrafanTally *)all->pdata[i])->item);
-    g_ptr_array_unref(all);
+    if (trafan_distinct_exact_size(in) == 0)
+        return 0;               /* most keys of a flood: nothing answered */
+    if (of->exact == NULL) {
+        for (guint i = 0; i < of->n_items; i++)
+            n += trafan_distinct_contains(in, &of->items[i].item);
+        return n;
+    }
+    GHashTableIter it;
+    gpointer item;
+    g_hash_table_iter_init(&it, of->exact);
+    while (g_hash_table_iter_next(&it, &item, NULL))
+        n += trafan_distinct_contains(in, item);
     return n;
 }
 

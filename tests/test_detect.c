@@ -1216,6 +1216,29 @@ timestamp_sweep(GArray *s, guint n)
     }
 }
 
+/* SNMP probes to n addresses of one /24 from one port, none answering. */
+static void
+udp_sweep(GArray *s, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char target[32];
+        g_snprintf(target, sizeof target, "10.9.2.%u", 1 + i);
+        udp(s, S(5 + i * 0.01), "10.9.0.250", 40000, target, 161, 80);
+    }
+}
+
+/* The same, every target answering from the probed port. */
+static void
+udp_sweep_answered(GArray *s, guint n)
+{
+    udp_sweep(s, n);
+    for (guint i = 0; i < n; i++) {
+        char target[32];
+        g_snprintf(target, sizeof target, "10.9.2.%u", 1 + i);
+        udp(s, S(5 + i * 0.01 + 0.002), target, 161, "10.9.0.250", 40000, 120);
+    }
+}
+
 /* A browser's established flows to scattered servers, seen mid-flow:
  * bare ACKs that the servers answer with data. */
 static void
@@ -1370,6 +1393,9 @@ static const RuleCase rule_cases[] = {
     { "/detect/rules/host_sweep/timestamp-below", timestamp_sweep, 24, NULL, NULL },
     { "/detect/rules/host_sweep/timestamp-at",   timestamp_sweep, 25, "10.9.0.250 host_sweep source", NULL },
     { "/detect/rules/host_sweep/established",    established_flows, 60, NULL, NULL },
+    { "/detect/rules/host_sweep/udp-below",      udp_sweep, 24, NULL, NULL },
+    { "/detect/rules/host_sweep/udp-at",         udp_sweep, 25, "10.9.0.250 host_sweep source", NULL },
+    { "/detect/rules/host_sweep/udp-answered",   udp_sweep_answered, 40, NULL, NULL },
     { "/detect/rules/udp_flood/source-below",    udp_stream, 255, NULL, NULL },
     { "/detect/rules/udp_flood/source-at",       udp_stream, 256, "198.51.100.77 udp_flood source", NULL },
     { "/detect/rules/udp_flood/answered",        udp_answered, 400, NULL, NULL },

@@ -77,8 +77,14 @@ typedef struct {
     Square  size_sumsq;
 } Beacon;
 
+/* A table entry: one allocation, freed through its key. */
 typedef struct {
-    GHashTable *beacons;        /* TrafanKey -> Beacon */
+    TrafanKey key;
+    Beacon    beacon;
+} Entry;
+
+typedef struct {
+    GHashTable *beacons;        /* TrafanKey -> Beacon, both in one Entry */
     TrafanKey   recent_key;     /* a flow's packets come in runs */
     Beacon     *recent;
     gint64      gap_ns;
@@ -90,12 +96,22 @@ key_ptr_compare(gconstpointer a, gconstpointer b)
     return memcmp(*(const TrafanKey *const *)a, *(const TrafanKey *const *)b, sizeof(TrafanKey));
 }
 
+static Beacon *
+beacon_insert(State *s, const TrafanKey *key, const Beacon *init)
+{
+    Entry *e = g_new(Entry, 1);
+    e->key = *key;
+    e->beacon = *init;
+    g_hash_table_insert(s->beacons, &e->key, &e->beacon);
+    return &e->beacon;
+}
+
 static gpointer
 new_state(const TrafanRuleCtx *ctx)
 {
     const Config *c = ctx->config;
     State *s = g_new0(State, 1);
-    s->beacons = g_hash_table_new_full(trafan_key_hash, trafan_key_equal, g_free, g_free);
+    s->beacons = g_hash_table_new_full(trafan_key_hash, trafan_key_equal, g_free, NULL);
     s->gap_ns = trafan_seconds_ns(c->beacon_min_interval);
     return s;
 }
@@ -177,8 +193,7 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
         if (b == NULL) {
             if (!trafan_rule_may_track(ctx, g_hash_table_size(s->beacons)))
                 return;
-            b = g_new0(Beacon, 1);
-            g_hash_table_insert(s->beacons, g_memdup2(&k, sizeof k), b);
+            b = beacon_insert(s, &k, &(Beacon){ 0 });
         }
         s->recent_key = k;
         s->recent = b;
@@ -253,7 +268,7 @@ merge(TrafanRuleCtx *ctx, gpointer state, gconstpointer later_state)
         if (mine)
             merge_beacon(s, mine, v);
         else if (trafan_rule_may_track(ctx, g_hash_table_size(s->beacons)))
-            g_hash_table_insert(s->beacons, g_memdup2(k, sizeof(TrafanKey)), g_memdup2(v, sizeof(Beacon)));
+            beacon_insert(s, k, v);
     }
 }
 
@@ -372,7 +387,7 @@ bytes(gconstpointer state)
 {
     const State *s = state;
     return sizeof *s + g_hash_table_size(s->beacons) *
-           (sizeof(TrafanKey) + sizeof(Beacon) + 2 * TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES);
+           (sizeof(Entry) + TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES);
 }
 
 #define BEACON_TYPE "(txxxxqqtttttttt)"
@@ -444,7 +459,7 @@ load(TrafanRuleCtx *ctx, gpointer state, GVariant *saved, GError **error)
         ok = trafan_key_load(key_v, &key) && x.n > 0 && !g_hash_table_contains(s->beacons, &key) &&
              trafan_rule_may_track(ctx, g_hash_table_size(s->beacons));
         if (ok)
-            g_hash_table_insert(s->beacons, g_memdup2(&key, sizeof key), g_memdup2(&x, sizeof x));
+            beacon_insert(s, &key, &x);
         g_variant_unref(key_v);
     }
     if (!ok)

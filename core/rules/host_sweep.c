@@ -107,7 +107,11 @@ observe(TrafanRuleCtx *ctx, const TrafanEvent *ev)
         break;
     }
     case TRAFAN_EV_UDP:
-        sweep(ctx, ev->t, ev->dst, 17, ev->sport, ev->src, 0);
+        /* A reply goes back to the port the probe came from: a datagram
+         * answers only if the one it replies to would have been a probe (a
+         * client's request to a service answers nothing). */
+        if (!trafan_udp_is_response(ev->dport, ev->sport))
+            sweep(ctx, ev->t, ev->dst, 17, ev->sport, ev->src, 0);
         if (!ev->udp_response)
             sweep(ctx, ev->t, ev->src, 17, ev->dport, ev->dst, PROBE_OTHER);
         break;
@@ -183,10 +187,11 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
     const Agg *a = agg;
     const Config *c = ctx->config;
     guint64 probed = trafan_distinct_count(&a->targets);
+    if (a->first > a->last || probed < c->host_sweep_hosts)
+        return;                 /* most keys: answers only, or a few probes */
     guint64 answered = trafan_distinct_overlap(&a->answered, &a->targets);
     guint64 silent = probed > answered ? probed - answered : 0;
-
-    if (a->first > a->last || silent < c->host_sweep_hosts)
+    if (silent < c->host_sweep_hosts)
         return;
     /* Peer-to-peer overlays and established flows reach scattered peers; a
      * sweep combs a neighbourhood.  (Past exact_cap this looks at the exact part.) */

@@ -128,12 +128,14 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
     const Agg *a = agg;
     const Config *c = ctx->config;
     guint64 probed = trafan_distinct_count(&a->ports);
+    guint64 stealth = trafan_distinct_count(&a->stealth);
+    if (a->first > a->last || (probed < c->port_scan_ports && stealth < c->port_scan_stealth_ports))
+        return;                 /* most keys: a connection or two */
     guint64 answered = trafan_distinct_overlap(&a->accepted, &a->ports);
     guint64 failed = probed > answered ? probed - answered : 0;
-    guint64 stealth = trafan_distinct_count(&a->stealth);
     gboolean by_ports = failed >= c->port_scan_ports;
 
-    if (a->first > a->last || (!by_ports && stealth < c->port_scan_stealth_ports))
+    if (!by_ports && stealth < c->port_scan_stealth_ports)
         return;
 
     char src[TRAFAN_ADDRSTRLEN], dst[TRAFAN_ADDRSTRLEN], dur[48], win[48];
