@@ -181,8 +181,8 @@ is_pseudo_host(const TrafanAddress *address)
     return address->family == TRAFAN_FAMILY_OTHER4 || address->family == TRAFAN_FAMILY_OTHER6;
 }
 
-/* The host for an address, or the pseudo-host of its family once max_hosts
- * distinct hosts are kept. */
+/* The host an address counts in: its own, or the pseudo-host of its family
+ * once max_hosts distinct hosts are kept. */
 static TrafanHost *
 host_get(TrafanStats *stats, const TrafanAddress *address, gint64 now)
 {
@@ -214,13 +214,6 @@ host_get(TrafanStats *stats, const TrafanAddress *address, gint64 now)
     return host;
 }
 
-/* A host stands for itself, or for the pseudo-host it was folded into. */
-static const TrafanAddress *
-host_key(TrafanStats *stats, const TrafanAddress *address, gint64 now)
-{
-    return &host_get(stats, address, now)->address;
-}
-
 /* Did the conversation's host a send this?  A folded sender is whichever side
  * is a pseudo-host, a first. */
 static gboolean
@@ -245,8 +238,8 @@ conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddre
         return entry;
 
     /* A new pair: resolve hosts (and the host cap) once, for its lifetime. */
-    const TrafanAddress *a = host_key(stats, src, now);
-    const TrafanAddress *b = host_key(stats, dst, now);
+    TrafanHost *host_a = host_get(stats, src, now), *host_b = host_get(stats, dst, now);
+    const TrafanAddress *a = &host_a->address, *b = &host_b->address;
     if (!trafan_address_equal(a, src) || !trafan_address_equal(b, dst)) {
         conv_key_init(&key, a, b);
         entry = g_hash_table_lookup(stats->conversations, &key);
@@ -259,8 +252,8 @@ conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddre
     entry->conv.a = *a;
     entry->conv.b = *b;
     entry->conv.first_ns = entry->conv.last_ns = now;
-    entry->host_a = g_hash_table_lookup(stats->hosts, a);
-    entry->host_b = g_hash_table_lookup(stats->hosts, b);
+    entry->host_a = host_a;
+    entry->host_b = host_b;
     g_hash_table_insert(stats->conversations, &entry->key, entry);
     return entry;
 }
