@@ -799,16 +799,20 @@ typedef struct {
     gint64      offset;
     gint64      index;          /* the open window, or NO_INDEX */
     gint64      head_index;     /* this detector's first window, or NO_INDEX */
-    GHashTable *open;           /* TrafanKey -> aggregate */
-    GHashTable *head;           /* the first window once closed, kept for merge */
+    GHashTable *head;           /* the first window once closed, kept for merge (entries) */
     GHashTable *head_findings;  /* verdicts of that first window */
-    /* Caches: most packets fall in the open window, and a conversation's
-     * packets, both ways, hit the same two aggregates in a row. */
-    gint64      bounds_index, bounds_start, bounds_end;
-    TrafanKey   recent_key[2];
-    gpointer    recent_agg[2];  /* NULL: empty entry */
-    guint       recent_next;
+    gint64      bounds_index, bounds_start, bounds_end;    /* most packets fall in the open window */
 } Window;
+
+/* A key's aggregates in both phases: a packet counts in both, so one
+ * allocation and one lookup serve both.  Bit ph of `live` is set while
+ * phase ph's aggregate may hold something; an entry with neither goes.  A
+ * kept first window (Window.head) is made of the same entries, its phase
+ * live.  The aggregates follow the entry, each in AGG_SPACE(set). */
+typedef struct {
+    TrafanKey key;
+    guint     live;
+} Entry;
 
 /* The windows of one rule, or of several rules that count the same thing
  * over the same length (packet_rate and bandwidth by default). */
@@ -816,8 +820,14 @@ struct WindowSet {
     const TrafanAggClass *agg;
     gint64          length;
     Window          phase[2];
+    GHashTable     *open;       /* TrafanKey -> Entry: both phases' open windows */
+    gpointer        blank;      /* an empty aggregate, copied into new entries */
     TrafanRuleCtx  *judges[MAX_RULES];
     guint           n_judges;
+    /* A conversation's packets, both ways, hit the same two entries in a row. */
+    TrafanKey       recent_key[2];
+    Entry          *recent[2];  /* NULL: empty slot */
+    guint           recent_next;
 };
 
 struct TrafanDetector {
@@ -840,7 +850,7 @@ struct TrafanDetector {
     guint          n_observers[TRAFAN_N_EVENTS];
 
     GHashTable *judging_into;   /* where verdicts go now */
-    GHashTable *judging_table;  /* the window being judged */
+    const Window *judging;      /* the window being judged, in its set's open entries */
     GHashTable *body;           /* findings from windows other than the first */
     GHashTable *output;         /* everything: what flags show */
     GHashTable *previews;       /* early alerts from open windows (peek) */
@@ -863,7 +873,10 @@ allowlisted(const TrafanDetector *d, const TrafanAddress *a)
 guint
 trafan_exact_cap(const TrafanRuleCtx *ctx)
 {
-    return ctx->detector->cfg.exact_cap;
+    /* Over the memory budget the counters kept stop growing too: past a
+     * few items, only their sketches count (and their flags say approximate). */
+    const TrafanDetector *d = ctx->detector;
+    return d->full ? MIN(d->cfg.exact_cap, TRAFAN_DISTINCT_SMALL) : d->cfg.exact_cap;
 }
 
 gint64
@@ -929,45 +942,107 @@ out:
     g_free(v->broad);
 }
 
-/* An entry is one allocation, the key then its aggregate: the key frees
- * both, after table_clear() has cleared the aggregate's counters. */
+/* Tables of entries (TrafanKey -> Entry); the key frees its entry, after
+ * the aggregates' counters were cleared. */
 static GHashTable *
 window_table(void)
 {
     return g_hash_table_new_full(trafan_key_hash, trafan_key_equal, g_free, NULL);
 }
 
-#define KEY_SPACE ((sizeof(TrafanKey) + 7) & ~(gsize)7)
+#define ENTRY_SPACE   ((sizeof(Entry) + 7) & ~(gsize)7)
+#define AGG_SPACE(set) (((set)->agg->size + 7) & ~(gsize)7)
+#define PHASE_BIT(ph) (1u << (ph))
 
 static gpointer
-table_add(const WindowSet *set, GHashTable *table, const TrafanKey *key)
+entry_agg(const WindowSet *set, const Entry *e, guint ph)
 {
-    guint8 *entry = g_malloc(KEY_SPACE + set->agg->size);
-    memcpy(entry, key, sizeof *key);
-    agg_init(set->agg, entry + KEY_SPACE);
-    g_hash_table_insert(table, entry, entry + KEY_SPACE);
-    return entry + KEY_SPACE;
+    return (guint8 *)e + ENTRY_SPACE + ph * AGG_SPACE(set);
 }
 
+static guint
+window_phase(const Window *w)
+{
+    return (guint)(w - w->set->phase);
+}
+
+static Entry *
+table_add(const WindowSet *set, GHashTable *table, const TrafanKey *key)
+{
+    Entry *e = g_malloc(ENTRY_SPACE + 2 * AGG_SPACE(set));
+    e->key = *key;
+    e->live = 0;
+    for (guint ph = 0; ph < 2; ph++)
+        memcpy(entry_agg(set, e, ph), set->blank, set->agg->size);
+    g_hash_table_insert(table, &e->key, e);
+    return e;
+}
+
+/* Phase ph's aggregate for key, its entry made if missing. */
+static gpointer
+table_phase(const WindowSet *set, GHashTable *table, const TrafanKey *key, guint ph)
+{
+    Entry *e = g_hash_table_lookup(table, key);
+    if (e == NULL)
+        e = table_add(set, table, key);
+    e->live |= PHASE_BIT(ph);
+    return entry_agg(set, e, ph);
+}
+
+/* Entries live in phase ph, in table order. */
+static gboolean
+table_next(GHashTableIter *it, guint ph, Entry **e)
+{
+    gpointer v;
+    while (g_hash_table_iter_next(it, NULL, &v))
+        if (((Entry *)v)->live & PHASE_BIT(ph)) {
+            *e = v;
+            return TRUE;
+        }
+    return FALSE;
+}
+
+/* Empty phase ph of every entry, or, with `into`, move it there (a window
+ * kept for merge); entries left with no phase go. */
 static void
-table_clear(const WindowSet *set, GHashTable *table)
+table_clear_phase(WindowSet *set, GHashTable *table, guint ph, GHashTable *into)
 {
     GHashTableIter it;
-    gpointer agg;
+    gpointer v;
+    set->recent[0] = set->recent[1] = NULL;
     g_hash_table_iter_init(&it, table);
-    while (g_hash_table_iter_next(&it, NULL, &agg)) {
-        agg_clear(set->agg, agg);
-        g_hash_table_iter_remove(&it);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        Entry *e = v;
+        if (e->live & PHASE_BIT(ph)) {
+            gpointer agg = entry_agg(set, e, ph);
+            if (into) {
+                Entry *kept = table_add(set, into, &e->key);
+                kept->live = PHASE_BIT(ph);
+                memcpy(entry_agg(set, kept, ph), agg, set->agg->size);    /* counters own only heap */
+            } else {
+                agg_clear(set->agg, agg);
+            }
+            memcpy(agg, set->blank, set->agg->size);
+            e->live &= ~PHASE_BIT(ph);
+        }
+        if (e->live == 0)
+            g_hash_table_iter_remove(&it);
     }
 }
 
 static void
 table_unref(const WindowSet *set, GHashTable *table)
 {
+    GHashTableIter it;
+    gpointer v;
     if (table == NULL)
         return;
-    table_clear(set, table);
-    g_hash_table_unref(table);
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        for (guint ph = 0; ph < 2; ph++)
+            if (((Entry *)v)->live & PHASE_BIT(ph))
+                agg_clear(set->agg, entry_agg(set, v, ph));
+    g_hash_table_unref(table);  /* frees the entries */
 }
 
 const TrafanKey trafan_window_key;
@@ -975,49 +1050,47 @@ const TrafanKey trafan_window_key;
 gconstpointer
 trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key)
 {
-    GHashTable *table = ctx->detector->judging_table;
-    return table ? g_hash_table_lookup(table, key) : NULL;
+    const Window *w = ctx->detector->judging;
+    if (w == NULL)
+        return NULL;
+    const Entry *e = g_hash_table_lookup(w->set->open, key);
+    guint ph = window_phase(w);
+    return e && (e->live & PHASE_BIT(ph)) ? entry_agg(w->set, e, ph) : NULL;
 }
 
 static void
-window_judge_into(TrafanDetector *d, Window *w, GHashTable *table, GHashTable *findings)
+window_judge_into(TrafanDetector *d, Window *w, GHashTable *findings)
 {
     WindowSet *set = w->set;
+    guint ph = window_phase(w);
     GHashTableIter it;
-    gpointer k, agg;
+    Entry *e;
     d->judging_into = findings;
-    d->judging_table = table;
-    g_hash_table_iter_init(&it, table);
-    while (g_hash_table_iter_next(&it, &k, &agg))
+    d->judging = w;
+    g_hash_table_iter_init(&it, set->open);
+    while (table_next(&it, ph, &e))
         for (guint j = 0; j < set->n_judges; j++) {
             TrafanRuleCtx *ctx = set->judges[j];
             ctx->window_ns = set->length;
-            ctx->rule->judge(ctx, k, agg);
+            ctx->rule->judge(ctx, &e->key, entry_agg(set, e, ph));
         }
-    d->judging_table = NULL;
+    d->judging = NULL;
 }
 
+/* Judge the open window, then empty it; the first one is kept (merge may
+ * extend it).  The last (`final`) is left as it is: nothing merges or
+ * counts after it. */
 static void
-window_forget_recent(Window *w)
+window_close(TrafanDetector *d, Window *w, gboolean final)
 {
-    w->recent_agg[0] = w->recent_agg[1] = NULL;
-}
-
-/* Judge the open window; the first one is kept (merge may extend it). */
-static void
-window_close(TrafanDetector *d, Window *w)
-{
-    window_forget_recent(w);
     if (w->index == NO_INDEX)
         return;
     gboolean head = w->index == w->head_index;
-    window_judge_into(d, w, w->open, head ? w->head_findings : d->body);
-    if (head) {
-        w->head = w->open;
-        w->open = window_table();
-    } else {
-        table_clear(w->set, w->open);
-    }
+    window_judge_into(d, w, head ? w->head_findings : d->body);
+    if (head && !final)
+        w->head = window_table();
+    if (!final)
+        table_clear_phase(w->set, w->set->open, window_phase(w), head ? w->head : NULL);
     w->index = NO_INDEX;
     if (d->full)
         budget_check(d);        /* closing frees room */
@@ -1035,33 +1108,10 @@ window_advance(TrafanDetector *d, Window *w, gint64 t)
     w->bounds_end = w->bounds_start + length;
     if (idx == w->index)
         return;
-    window_close(d, w);
+    window_close(d, w, FALSE);
     w->index = idx;
     if (w->head_index == NO_INDEX)
         w->head_index = idx;
-}
-
-static gpointer
-window_slot(TrafanDetector *d, Window *w, const TrafanKey *key)
-{
-    for (guint i = 0; i < 2; i++)
-        if (w->recent_agg[i] && w->recent_key[i].hash == key->hash &&
-            memcmp(&w->recent_key[i], key, sizeof *key) == 0)
-            return w->recent_agg[i];
-
-    gpointer agg = g_hash_table_lookup(w->open, key);
-    if (agg == NULL) {
-        if (!trafan_rule_may_track(w->set->judges[0], g_hash_table_size(w->open))) {
-            for (guint j = 1; j < w->set->n_judges; j++)
-                d->refused[w->set->judges[j]->index]++;
-            return NULL;
-        }
-        agg = table_add(w->set, w->open, key);
-    }
-    w->recent_key[w->recent_next] = *key;
-    w->recent_agg[w->recent_next] = agg;
-    w->recent_next ^= 1;
-    return agg;
 }
 
 guint
@@ -1069,11 +1119,30 @@ trafan_slots(TrafanRuleCtx *ctx, const TrafanKey *key, gpointer out[2])
 {
     TrafanDetector *d = ctx->detector;
     WindowSet *set = d->set_of[ctx->index];
-    guint n = 0;
-    for (guint ph = 0; ph < 2; ph++)
-        if ((out[n] = window_slot(d, &set->phase[ph], key)))
-            n++;
-    return n;
+    Entry *e = NULL;
+
+    for (guint i = 0; i < 2 && e == NULL; i++)
+        if (set->recent[i] && set->recent_key[i].hash == key->hash &&
+            memcmp(&set->recent_key[i], key, sizeof *key) == 0)
+            e = set->recent[i];
+    if (e == NULL) {
+        e = g_hash_table_lookup(set->open, key);
+        if (e == NULL) {
+            if (!trafan_rule_may_track(set->judges[0], g_hash_table_size(set->open))) {
+                for (guint j = 1; j < set->n_judges; j++)
+                    d->refused[set->judges[j]->index]++;
+                return 0;
+            }
+            e = table_add(set, set->open, key);
+        }
+        set->recent_key[set->recent_next] = *key;
+        set->recent[set->recent_next] = e;
+        set->recent_next ^= 1;
+    }
+    e->live = PHASE_BIT(0) | PHASE_BIT(1);
+    out[0] = entry_agg(set, e, 0);
+    out[1] = entry_agg(set, e, 1);
+    return 2;
 }
 
 #define EACH_WINDOW(d, w) \
@@ -1112,12 +1181,14 @@ window_set_for(TrafanDetector *d, TrafanRuleCtx *ctx)
     set->agg = rule->agg;
     set->length = length;
     set->judges[set->n_judges++] = ctx;
+    set->open = window_table();
+    set->blank = g_malloc(rule->agg->size);
+    agg_init(rule->agg, set->blank);
     for (guint ph = 0; ph < 2; ph++) {
         Window *w = &set->phase[ph];
         w->set = set;
         w->offset = ph * (length / 2);
         w->index = w->head_index = NO_INDEX;
-        w->open = window_table();
         w->head_findings = findings_new();
     }
     /* The first rule of a set observes for all of them. */
@@ -1166,8 +1237,11 @@ trafan_detector_free(TrafanDetector *d)
 {
     if (d == NULL)
         return;
+    for (guint s = 0; s < d->n_sets; s++) {
+        table_unref(&d->sets[s], d->sets[s].open);
+        g_free(d->sets[s].blank);
+    }
     EACH_WINDOW(d, w) {
-        table_unref(w->set, w->open);
         table_unref(w->set, w->head);
         g_hash_table_unref(w->head_findings);
     }
@@ -1378,7 +1452,7 @@ trafan_detector_peek(TrafanDetector *d)
     d->peeking = TRUE;
     EACH_WINDOW(d, w)
         if (w->index != NO_INDEX)
-            window_judge_into(d, w, w->open, scratch);
+            window_judge_into(d, w, scratch);
     /* Series rules are judged on their whole series at the end; what is
      * known so far is enough to alert. */
     judge_series(d, TRUE);
@@ -1423,7 +1497,7 @@ trafan_detector_finish(TrafanDetector *d)
     if (d->finished)
         return d->sorted;
     EACH_WINDOW(d, w)
-        window_close(d, w);
+        window_close(d, w, TRUE);
     judge_series(d, FALSE);
 
     GHashTableIter it;
@@ -1439,18 +1513,19 @@ trafan_detector_finish(TrafanDetector *d)
     return d->sorted;
 }
 
-/* A window entry: its key and aggregate in one allocation, in a table. */
+/* What an entry costs besides what its counters hold. */
 #define ENTRY_OVERHEAD (TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES)
 
 static gsize
 window_keys(const TrafanDetector *d)
 {
     gsize keys = 0;
-    for (guint s = 0; s < d->n_sets; s++)
-        for (guint ph = 0; ph < 2; ph++) {
-            const Window *w = &d->sets[s].phase[ph];
-            keys += g_hash_table_size(w->open) + (w->head ? g_hash_table_size(w->head) : 0);
-        }
+    for (guint s = 0; s < d->n_sets; s++) {
+        const WindowSet *set = &d->sets[s];
+        keys += g_hash_table_size(set->open);
+        for (guint ph = 0; ph < 2; ph++)
+            keys += set->phase[ph].head ? g_hash_table_size(set->phase[ph].head) : 0;
+    }
     return keys;
 }
 
@@ -1459,19 +1534,19 @@ windows_bytes(const TrafanDetector *d)
 {
     gsize n = 0;
     GHashTableIter it;
-    gpointer agg;
+    gpointer v;
     for (guint s = 0; s < d->n_sets; s++) {
         const WindowSet *set = &d->sets[s];
-        for (guint ph = 0; ph < 2; ph++) {
-            GHashTable *tables[2] = { set->phase[ph].open, set->phase[ph].head };
-            for (guint t = 0; t < 2; t++) {
-                if (tables[t] == NULL)
-                    continue;
-                n += g_hash_table_size(tables[t]) * (ENTRY_OVERHEAD + KEY_SPACE);
-                g_hash_table_iter_init(&it, tables[t]);
-                while (g_hash_table_iter_next(&it, NULL, &agg))
-                    n += agg_bytes(set->agg, agg);
-            }
+        GHashTable *tables[3] = { set->open, set->phase[0].head, set->phase[1].head };
+        for (guint t = 0; t < 3; t++) {
+            if (tables[t] == NULL)
+                continue;
+            n += g_hash_table_size(tables[t]) * (ENTRY_OVERHEAD + ENTRY_SPACE + 2 * AGG_SPACE(set));
+            g_hash_table_iter_init(&it, tables[t]);
+            while (g_hash_table_iter_next(&it, NULL, &v))
+                for (guint ph = 0; ph < 2; ph++)
+                    if (((Entry *)v)->live & PHASE_BIT(ph))
+                        n += agg_bytes(set->agg, entry_agg(set, v, ph)) - set->agg->size;
         }
     }
     return n;
@@ -1527,6 +1602,12 @@ trafan_detector_refused_keys(const TrafanDetector *d)
     return n;
 }
 
+TrafanDetectorUsage
+trafan_detector_usage(const TrafanDetector *d)
+{
+    return (TrafanDetectorUsage){ trafan_detector_state_bytes(d), d->budget, trafan_detector_refused_keys(d) };
+}
+
 guint
 trafan_detector_open_flags(const TrafanDetector *d)
 {
@@ -1566,29 +1647,24 @@ findings_fold_all(TrafanDetector *d, GHashTable *into, GHashTable *from, gboolea
     }
 }
 
+/* Phase ph of `from` into phase ph of `into`. */
 static void
-table_merge(const WindowSet *set, GHashTable *into, GHashTable *from, guint cap)
+table_merge(const WindowSet *set, GHashTable *into, GHashTable *from, guint ph, guint cap)
 {
     GHashTableIter it;
-    gpointer k, agg;
+    Entry *e;
     g_hash_table_iter_init(&it, from);
-    while (g_hash_table_iter_next(&it, &k, &agg)) {
-        gpointer mine = g_hash_table_lookup(into, k);
-        if (mine == NULL) {
-            mine = table_add(set, into, k);
-        }
-        agg_merge(set->agg, mine, agg, cap);
-    }
+    while (table_next(&it, ph, &e))
+        agg_merge(set->agg, table_phase(set, into, &e->key, ph), entry_agg(set, e, ph), cap);
 }
 
 static void
 window_merge(TrafanDetector *d, Window *w, const Window *later)
 {
-    guint cap = d->cfg.exact_cap;
-
-    window_forget_recent(w);
+    guint cap = d->cfg.exact_cap, ph = window_phase(w);
+    GHashTable *open = w->set->open;
     gboolean later_in_head = later->index != NO_INDEX && later->index == later->head_index;
-    GHashTable *later_head = later_in_head ? later->open : later->head;
+    GHashTable *later_head = later_in_head ? later->set->open : later->head;
 
     if (later->head_index == NO_INDEX)
         return;                 /* later saw no packet */
@@ -1597,26 +1673,26 @@ window_merge(TrafanDetector *d, Window *w, const Window *later)
         w->head_index = later->head_index;
         if (later->head) {
             w->head = window_table();
-            table_merge(w->set, w->head, later->head, cap);
+            table_merge(w->set, w->head, later->head, ph, cap);
         }
         findings_fold_all(d, w->head_findings, later->head_findings, TRUE);
-        table_merge(w->set, w->open, later->open, cap);
+        table_merge(w->set, open, later->set->open, ph, cap);
         w->index = later->index;
         return;
     }
     if (w->index == later->head_index) {
         /* The window both slices share: judge it whole. */
         if (later_head)
-            table_merge(w->set, w->open, later_head, cap);
+            table_merge(w->set, open, later_head, ph, cap);
         if (later_in_head)
             return;
-        window_close(d, w);
+        window_close(d, w, FALSE);
     } else {
-        window_close(d, w);
+        window_close(d, w, FALSE);
         /* later's first window stands alone: its verdicts hold. */
         findings_fold_all(d, d->body, later->head_findings, TRUE);
     }
-    table_merge(w->set, w->open, later->open, cap);
+    table_merge(w->set, open, later->set->open, ph, cap);
     w->index = later->index;
 }
 
@@ -1744,21 +1820,30 @@ sorted_keys(GHashTable *table)
     return keys;
 }
 
+/* Phase ph of a table of entries, in key order. */
 static GVariant *
-entries_save(const WindowSet *set, GHashTable *table)
+entries_save(const WindowSet *set, GHashTable *table, guint ph)
 {
     GVariantBuilder b;
-    GPtrArray *keys = sorted_keys(table);
+    GPtrArray *entries = g_ptr_array_sized_new(g_hash_table_size(table));
+    GHashTableIter it;
+    Entry *e;
+    g_hash_table_iter_init(&it, table);
+    while (table_next(&it, ph, &e))
+        g_ptr_array_add(entries, e);            /* an entry starts with its key */
+    g_ptr_array_sort(entries, key_ptr_compare);
     g_variant_builder_init(&b, G_VARIANT_TYPE(ENTRIES_TYPE));
-    for (guint i = 0; i < keys->len; i++)
-        g_variant_builder_add(&b, "(@" KEY_TYPE "@av)", trafan_key_save(keys->pdata[i]),
-                              agg_save(set->agg, g_hash_table_lookup(table, keys->pdata[i])));
-    g_ptr_array_unref(keys);
+    for (guint i = 0; i < entries->len; i++) {
+        e = entries->pdata[i];
+        g_variant_builder_add(&b, "(@" KEY_TYPE "@av)", trafan_key_save(&e->key),
+                              agg_save(set->agg, entry_agg(set, e, ph)));
+    }
+    g_ptr_array_unref(entries);
     return g_variant_builder_end(&b);
 }
 
 static gboolean
-entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, GVariant *saved)
+entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, guint ph, GVariant *saved)
 {
     GVariantIter it;
     GVariant *entry;
@@ -1767,8 +1852,10 @@ entries_load(const TrafanDetector *d, const WindowSet *set, GHashTable *into, GV
         GVariant *k = g_variant_get_child_value(entry, 0), *agg_v = g_variant_get_child_value(entry, 1);
         g_variant_unref(entry);
         TrafanKey key;
-        gboolean ok = trafan_key_load(k, &key) && !g_hash_table_contains(into, &key) &&
-                      agg_load(set->agg, table_add(set, into, &key), agg_v, d->cfg.exact_cap);
+        const Entry *twin = NULL;
+        gboolean ok = trafan_key_load(k, &key) &&
+                      ((twin = g_hash_table_lookup(into, &key)) == NULL || !(twin->live & PHASE_BIT(ph))) &&
+                      agg_load(set->agg, table_phase(set, into, &key, ph), agg_v, d->cfg.exact_cap);
         g_variant_unref(k);
         g_variant_unref(agg_v);
         if (!ok)
@@ -1887,9 +1974,9 @@ trafan_detector_save(const TrafanDetector *d)
         for (guint ph = 0; ph < 2; ph++) {
             const Window *w = &set->phase[ph];
             g_variant_builder_add(&phases, "(xx@" ENTRIES_TYPE "@m" ENTRIES_TYPE "@" FINDINGS_TYPE ")",
-                                  w->index, w->head_index, entries_save(set, w->open),
+                                  w->index, w->head_index, entries_save(set, set->open, ph),
                                   g_variant_new_maybe(G_VARIANT_TYPE(ENTRIES_TYPE),
-                                                      w->head ? entries_save(set, w->head) : NULL),
+                                                      w->head ? entries_save(set, w->head, ph) : NULL),
                                   findings_save(w->head_findings));
         }
         g_variant_builder_add(&sets, "(xa" WINDOW_TYPE ")", set->length, &phases);
@@ -1996,11 +2083,11 @@ trafan_detector_load(const TrafanDetectConfig *cfg, GVariant *state, GError **er
             GVariant *open, *head, *head_findings;
             g_variant_get_child(phases, ph, "(xx@" ENTRIES_TYPE "@m" ENTRIES_TYPE "@" FINDINGS_TYPE ")",
                                 &w->index, &w->head_index, &open, &head, &head_findings);
-            ok = entries_load(d, set, w->open, open) && findings_load(w->head_findings, head_findings, FALSE);
+            ok = entries_load(d, set, set->open, ph, open) && findings_load(w->head_findings, head_findings, FALSE);
             GVariant *head_entries = g_variant_get_maybe(head);
             if (ok && head_entries) {
                 w->head = window_table();
-                ok = entries_load(d, set, w->head, head_entries);
+                ok = entries_load(d, set, w->head, ph, head_entries);
             }
             if (head_entries)
                 g_variant_unref(head_entries);

@@ -119,6 +119,13 @@ gsize            trafan_detector_state_bytes(const TrafanDetector *d);
 /* Keys rules could not track (max_tracked, max_state_mb): their flags say
  * approximate. */
 guint64          trafan_detector_refused_keys(const TrafanDetector *d);
+/* What the state holds against its budget (max_state_mb), for reports. */
+typedef struct {
+    guint64 state_bytes;
+    guint64 budget_bytes;
+    guint64 refused_keys;
+} TrafanDetectorUsage;
+TrafanDetectorUsage trafan_detector_usage(const TrafanDetector *d);
 /* Distinct (host, role, rule) findings so far. */
 guint            trafan_detector_open_flags(const TrafanDetector *d);
 

@@ -919,6 +919,10 @@ trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
                                trafan_stats_config(stats)->max_hosts,
                                trafan_stats_hosts_aggregated_exact(stats) ? "" : "more than ",
                                trafan_stats_hosts_aggregated(stats));
+    if (opts->detector && opts->detector->refused_keys)
+        g_string_append_printf(out, "Detector memory max_state_mb=%" G_GUINT64_FORMAT " reached: %" G_GUINT64_FORMAT
+                               " new keys were not tracked; the flags of their rules say approximate\n",
+                               opts->detector->budget_bytes >> 20, opts->detector->refused_keys);
 
     if (opts->flags && opts->flags->len) {
         g_string_append_printf(out, "\nSuspicious hosts (%u):\n", opts->flags->len);
@@ -1007,6 +1011,11 @@ trafan_report_json(const TrafanStats *stats, const TrafanReportOptions *opts)
     json_array(out, TABLE_BANDWIDTH, &ctx);
     g_string_append(out, "},\n\"flags\":");
     json_array(out, TABLE_FLAGS, &ctx);
+    /* Last, on a line of its own: what this run held, not what the capture was. */
+    if (opts->detector)
+        g_string_append_printf(out, ",\n\"detector\":{\"state_bytes\":%" G_GUINT64_FORMAT ",\"budget_bytes\":%"
+                               G_GUINT64_FORMAT ",\"refused_keys\":%" G_GUINT64_FORMAT "}", opts->detector->state_bytes,
+                               opts->detector->budget_bytes, opts->detector->refused_keys);
     g_string_append(out, "}\n");
     context_clear(&ctx);
     g_free(interval);

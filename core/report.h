@@ -10,6 +10,7 @@
 
 #include "stats.h"
 #include "flag.h"
+#include "detect.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,7 @@ typedef struct {
     guint            top;       /* rows per table in the text report; 0 = all */
     const char      *filter;    /* the display filter, or NULL */
     const GPtrArray *flags;     /* TrafanFlag *, or NULL */
+    const TrafanDetectorUsage *detector;    /* JSON "detector", a text line once keys were refused; or NULL */
 } TrafanReportOptions;
 
 /* The stats must have been through trafan_stats_finish(). */

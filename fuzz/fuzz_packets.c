@@ -129,7 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const GPtrArray *flags = trafan_detector_finish(detector);
     trafan_stats_finish(stats);
-    TrafanReportOptions opts = { setup & 0x10 ? 0 : 3, "fuzz", flags };
+    TrafanDetectorUsage usage = trafan_detector_usage(detector);
+    TrafanReportOptions opts = { .top = setup & 0x10 ? 0 : 3, .filter = "fuzz", .flags = flags, .detector = &usage };
     for (TrafanFormat f = TRAFAN_FORMAT_TEXT; f <= TRAFAN_FORMAT_CSV; f++)
         g_string_free(trafan_report(stats, &opts, f), TRUE);
     g_string_free(trafan_report_dot(stats, &opts), TRUE);

@@ -71,9 +71,12 @@ print_status(CliRun *run, gint64 now_ns)
 
     if (top)
         trafan_address_to_str(&top->address, host);
+    TrafanDetectorUsage usage = trafan_detector_usage(run->detector);
     fprintf(stderr, "trafan: t=%" G_GINT64_FORMAT " s packets=%" G_GUINT64_FORMAT " bytes/s=%" G_GUINT64_FORMAT
-            " top=%s open_flags=%u\n", (now_ns - trafan_stats_ref_ns(run->stats)) / NS_PER_S, trafan_stats_packets(run->stats),
-            run->status_bytes / run->opts.live_seconds, host, trafan_detector_open_flags(run->detector));
+            " top=%s open_flags=%u state_mb=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " refused_keys=%" G_GUINT64_FORMAT "\n",
+            (now_ns - trafan_stats_ref_ns(run->stats)) / NS_PER_S, trafan_stats_packets(run->stats),
+            run->status_bytes / run->opts.live_seconds, host, trafan_detector_open_flags(run->detector),
+            (usage.state_bytes + (1u << 19)) >> 20, usage.budget_bytes >> 20, usage.refused_keys);
     fflush(stderr);
     run->status_bytes = 0;
 }
@@ -103,7 +106,8 @@ stop_accumulators(CliRun *run)
 static void
 write_snapshot(CliRun *run)
 {
-    TrafanReportOptions report = { run->opts.top, run->opts.filter, run->flags_so_far };
+    TrafanDetectorUsage usage = trafan_detector_usage(run->detector);
+    TrafanReportOptions report = { run->opts.top, run->opts.filter, run->flags_so_far, &usage };
     GError *error = NULL;
 
     trafan_stats_finish(run->stats);
@@ -192,7 +196,8 @@ cli_draw(gpointer data)
     print_new_flags(run);
     trafan_stats_finish(run->stats);
 
-    TrafanReportOptions report = { run->opts.top, run->opts.filter, flags };
+    TrafanDetectorUsage usage = trafan_detector_usage(run->detector);
+    TrafanReportOptions report = { run->opts.top, run->opts.filter, flags, &usage };
     GString *out = trafan_report(run->stats, &report, run->opts.format);
     fwrite(out->str, 1, out->len, stdout);
     fflush(stdout);

@@ -126,7 +126,8 @@ main(int argc, char **argv)
     const GPtrArray *flags = trafan_detector_finish(whole->detector);
     trafan_stats_finish(whole->stats);
 
-    TrafanReportOptions report = { (guint)top, whole->run.filter, flags };
+    TrafanDetectorUsage usage = trafan_detector_usage(whole->detector);
+    TrafanReportOptions report = { (guint)top, whole->run.filter, flags, &usage };
     if (!quiet) {
         GString *out = trafan_report(whole->stats, &report, format);
         fwrite(out->str, 1, out->len, stdout);

@@ -975,6 +975,38 @@ test_memory_cap(void)
     g_array_unref(s);
 }
 
+/* A spoofed UDP flood: every datagram from a new source and port, so every
+ * rule makes new keys.  Under max_state_mb=8 keys are refused, the counters
+ * kept stop growing, the state stays within 10 % of it and the flags say so; the
+ * default budget refuses none. */
+static void
+test_state_budget(void)
+{
+    GArray *s = stream_new();
+    for (guint i = 0; i < 20000; i++) {
+        char src[32];
+        g_snprintf(src, sizeof src, "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+        udp(s, S(10 + i * 0.0001), src, (guint16)(1024 + i % 50000), "192.0.2.10", 53, 80);
+    }
+    Run roomy = run(s);
+    TrafanDetectorUsage u = trafan_detector_usage(roomy.d);
+    g_assert_cmpuint(u.budget_bytes, ==, 64u << 20);
+    g_assert_cmpuint(u.refused_keys, ==, 0);
+    g_assert_cmpuint(u.state_bytes, >, 16u << 20);
+    assert_flags(&roomy, (const char *const[]){ "192.0.2.10 udp_flood target", NULL });
+
+    Run tight = run_with(s, (const char *const[]){ "max_state_mb", "8", NULL });
+    u = trafan_detector_usage(tight.d);
+    g_assert_cmpuint(u.budget_bytes, ==, 8u << 20);
+    g_assert_cmpuint(u.refused_keys, >, 0);
+    g_assert_cmpuint(u.state_bytes, <=, (8u << 20) * 11 / 10);
+    assert_flags(&tight, (const char *const[]){ "192.0.2.10 udp_flood target", NULL });
+    g_assert_true(flag_of(&tight, "udp_flood")->approximate);
+    run_free(&roomy);
+    run_free(&tight);
+    g_array_unref(s);
+}
+
 static void
 test_live_alerts(void)
 {
@@ -1460,6 +1492,7 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/merge-through-states", test_merge_through_states);
     g_test_add_func("/detect/mechanics/state-refuses", test_state_refuses);
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
+    g_test_add_func("/detect/mechanics/state-budget", test_state_budget);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
     g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);

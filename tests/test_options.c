@@ -281,7 +281,7 @@ test_far_future_report(void)
     trafan_stats_add(stats, &p);
     trafan_stats_finish(stats);
 
-    TrafanReportOptions opts = { 0, NULL, NULL };
+    TrafanReportOptions opts = { .top = 0, .filter = NULL, .flags = NULL };
     GString *json = trafan_report_json(stats, &opts);
     g_assert_nonnull(strstr(json->str, "\"first_time\":18050560508.216756584,"));
     g_assert_nonnull(strstr(json->str, "\"last_time\":18050560518.431123847,"));

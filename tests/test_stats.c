@@ -232,7 +232,7 @@ assert_buckets(const TrafanStats *stats, const char *expected)
     g_free(got);
 }
 
-static const TrafanReportOptions no_options = { 0, NULL, NULL };
+static const TrafanReportOptions no_options = { .top = 0 };
 
 static char *
 report_json(TrafanStats *stats, const TrafanReportOptions *opts)
@@ -800,7 +800,7 @@ test_host_cap(void)
     g_assert_cmpuint(c->a_to_b_bytes, ==, 3200);
     g_assert_cmpuint(trafan_stats_n_conversations(stats), ==, 4);
 
-    TrafanReportOptions opts = { 0, NULL, NULL };
+    TrafanReportOptions opts = { .top = 0, .filter = NULL, .flags = NULL };
     GString *text = trafan_report_text(stats, &opts);
     g_assert_nonnull(strstr(text->str, "max_hosts=3 reached: 3 further hosts"));
     g_string_free(text, TRUE);
@@ -1012,6 +1012,36 @@ test_merge_equals_single_pass(void)
     }
     g_array_free(stream, TRUE);
 }
+
+/* What the detector held: the JSON's last member; a text line only once
+ * keys were refused. */
+static void
+test_report_detector_usage(gconstpointer data)
+{
+    const TrafanDetectorUsage *usage = data;
+    TrafanStats *stats = stats_new();
+    add_ip(stats, MS(1), 100, "tcp", "10.0.0.1", "10.0.0.2");
+    TrafanReportOptions opts = { .detector = usage };
+    char *json = report_json(stats, &opts);
+    char *member = g_strdup_printf(",\n\"detector\":{\"state_bytes\":%" G_GUINT64_FORMAT ",\"budget_bytes\":67108864,"
+                                   "\"refused_keys\":%" G_GUINT64_FORMAT "}}\n", usage->state_bytes, usage->refused_keys);
+    g_assert_true(g_str_has_suffix(json, member));
+    GString *text = trafan_report_text(stats, &opts);
+    const char *line = strstr(text->str, "Detector memory max_state_mb=64 reached: ");
+    if (usage->refused_keys)
+        g_assert_true(line && g_str_has_prefix(line + strlen("Detector memory max_state_mb=64 reached: "), "7 new keys"));
+    else
+        g_assert_null(line);
+    g_string_free(text, TRUE);
+    g_free(member);
+    g_free(json);
+    trafan_stats_free(stats);
+}
+
+static const TrafanDetectorUsage usage_cases[] = {
+    { 123456, 64u << 20, 0 },
+    { 67000000, 64u << 20, 7 },
+};
 
 static TrafanStats *sample_stats(void);
 
@@ -1336,7 +1366,7 @@ test_report_json(void)
 {
     TrafanStats *stats = sample_stats();
     GPtrArray *flags = sample_flags();
-    TrafanReportOptions opts = { 0, "tcp || \"x\"", flags };
+    TrafanReportOptions opts = { .top = 0, .filter = "tcp || \"x\"", .flags = flags };
     char *json = report_json(stats, &opts);
     JsonNode *root = parse_json(json);
     JsonObject *top = json_node_get_object(root);
@@ -1446,7 +1476,7 @@ test_report_locale(void)
 {
     TrafanStats *stats = sample_stats();
     GPtrArray *flags = sample_flags();
-    TrafanReportOptions opts = { 0, NULL, flags };
+    TrafanReportOptions opts = { .top = 0, .filter = NULL, .flags = flags };
     TrafanFormat formats[] = { TRAFAN_FORMAT_TEXT, TRAFAN_FORMAT_JSON, TRAFAN_FORMAT_CSV };
     GString *in_c[G_N_ELEMENTS(formats)];
     GString *dot_c = trafan_report_dot(stats, &opts);
@@ -1520,7 +1550,7 @@ test_report_csv(void)
     add_ip(stats, MS(0), 5, "a\"b,c", "2001:db8::1", "2001:db8::2");
     trafan_stats_finish(stats);
 
-    TrafanReportOptions opts = { 0, NULL, flags };
+    TrafanReportOptions opts = { .top = 0, .filter = NULL, .flags = flags };
     GString *csv = trafan_report_csv(stats, &opts);
     char **conv = csv_section(csv->str, "conversations");
     g_assert_cmpstr(conv[0], ==, "Address A,Address B,A->B Packets,A->B Bytes,B->A Packets,B->A Bytes,"
@@ -1659,7 +1689,7 @@ test_report_dot(void)
 {
     TrafanStats *stats = sample_stats();
     GPtrArray *flags = sample_flags();
-    TrafanReportOptions opts = { 0, "ip.addr == \"x\"", flags };
+    TrafanReportOptions opts = { .top = 0, .filter = "ip.addr == \"x\"", .flags = flags };
     GString *dot = trafan_report_dot(stats, &opts);
     GHashTable *graph;
     GPtrArray *items = dot_parse(dot->str, &graph);
@@ -1737,7 +1767,7 @@ test_report_dot_rule_names(void)
     for (guint i = 0; i < G_N_ELEMENTS(rules); i++)
         g_ptr_array_add(flags, trafan_flag_new(&host, TRAFAN_ROLE_SOURCE, rules[i]));
 
-    TrafanReportOptions opts = { 0, NULL, flags };
+    TrafanReportOptions opts = { .top = 0, .filter = NULL, .flags = flags };
     GString *dot = trafan_report_dot(stats, &opts);
     GHashTable *graph;
     GPtrArray *items = dot_parse(dot->str, &graph);
@@ -1776,7 +1806,7 @@ test_report_text_top(void)
     }
     trafan_stats_finish(stats);
 
-    TrafanReportOptions opts = { 2, NULL, NULL };
+    TrafanReportOptions opts = { .top = 2, .filter = NULL, .flags = NULL };
     GString *text = trafan_report_text(stats, &opts);
     char **conv = text_section_lines(text->str, "Conversations, IPv4 and IPv6 (");
     g_assert_cmpstr(conv[0], ==, "Conversations, IPv4 and IPv6 (5 rows, top 2):");
@@ -2236,6 +2266,8 @@ main(int argc, char **argv)
     g_test_add_func("/state/inconsistent", test_state_inconsistent);
 
     g_test_add_func("/report/json", test_report_json);
+    g_test_add_data_func("/report/detector-usage/within", &usage_cases[0], test_report_detector_usage);
+    g_test_add_data_func("/report/detector-usage/refused", &usage_cases[1], test_report_detector_usage);
     g_test_add_func("/report/locale", test_report_locale);
     g_test_add_func("/report/csv", test_report_csv);
     g_test_add_func("/report/dot", test_report_dot);
