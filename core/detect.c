@@ -1569,7 +1569,7 @@ trafan_detector_state_bytes(const TrafanDetector *d)
 }
 
 /* The state's bytes.  The windows' are counted in full (every key and the
- * items inside its counters) whenever their keys have doubled or
+ * items inside its counters) whenever their keys have grown fourfold or
  * shrunk by half since the last count, and in between estimated from that
  * count's bytes per key: exact enough for a budget, O(1) per key amortised.
  * The series rules know their own size. */
@@ -1577,7 +1577,7 @@ static gsize
 state_estimate(TrafanDetector *d)
 {
     gsize keys = window_keys(d), windows;
-    if (keys >= 2 * d->counted_keys + 256 || keys < d->counted_keys / 2) {
+    if (keys >= 4 * d->counted_keys + 256 || keys < d->counted_keys / 2) {
         d->counted_keys = keys;
         d->counted_bytes = windows = windows_bytes(d);
     } else {
