@@ -833,6 +833,7 @@ struct WindowSet {
 struct TrafanDetector {
     TrafanDetectConfig cfg;
     gboolean  seen, finished;
+    gboolean  one_pass;         /* never saved nor merged: first windows not kept */
     gint64    now;              /* latest packet time seen (the clock) */
     gint64    first_ns, ref_ns; /* first time, and abs - rel of the first packet */
     guint64   refused[MAX_RULES];   /* keys a rule could not track (max_tracked, max_state_mb) */
@@ -1087,7 +1088,7 @@ window_close(TrafanDetector *d, Window *w, gboolean final)
         return;
     gboolean head = w->index == w->head_index;
     window_judge_into(d, w, head ? w->head_findings : d->body);
-    if (head && !final)
+    if (head && !final && !d->one_pass)
         w->head = window_table();
     if (!final)
         table_clear_phase(w->set, w->set->open, window_phase(w), head ? w->head : NULL);
@@ -1230,6 +1231,12 @@ trafan_detector_new(const TrafanDetectConfig *cfg)
     d->fresh = g_ptr_array_new();
     d->fresh_out = g_ptr_array_new();
     return d;
+}
+
+void
+trafan_detector_set_one_pass(TrafanDetector *d)
+{
+    d->one_pass = TRUE;
 }
 
 void
@@ -1699,9 +1706,9 @@ window_merge(TrafanDetector *d, Window *w, const Window *later)
 gboolean
 trafan_detector_merge(TrafanDetector *d, const TrafanDetector *later, GError **error)
 {
-    if (d->finished || later->finished) {
+    if (d->finished || later->finished || d->one_pass || later->one_pass) {
         g_set_error(error, trafan_detect_error_quark(), 1,
-                    "cannot merge detectors after trafan_detector_finish()");
+                    "cannot merge detectors after trafan_detector_finish() or made for one pass");
         return FALSE;
     }
     if (!same_config(&d->cfg, &later->cfg)) {
@@ -1964,7 +1971,7 @@ findings_load(GHashTable *into, GVariant *saved, gboolean with_flags)
 GVariant *
 trafan_detector_save(const TrafanDetector *d)
 {
-    g_return_val_if_fail(!d->finished, NULL);
+    g_return_val_if_fail(!d->finished && !d->one_pass, NULL);
     GVariantBuilder sets, series;
     g_variant_builder_init(&sets, G_VARIANT_TYPE("a(xa" WINDOW_TYPE ")"));
     for (guint s = 0; s < d->n_sets; s++) {

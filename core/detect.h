@@ -88,6 +88,10 @@ char    *trafan_detect_config_describe(const TrafanDetectConfig *cfg);
 
 TrafanDetector  *trafan_detector_new(const TrafanDetectConfig *cfg);
 void             trafan_detector_free(TrafanDetector *d);
+/* A detector that will be neither saved nor merged (one tshark pass, the
+ * GUI): its first windows need not be kept once judged, which halves its
+ * memory while the first of a long window's phases has closed. */
+void             trafan_detector_set_one_pass(TrafanDetector *d);
 /* O(1) amortised.  A timestamp earlier than one already seen counts as the
  * latest time seen. */
 void             trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt);

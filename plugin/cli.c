@@ -86,6 +86,8 @@ start_accumulators(CliRun *run)
 {
     run->stats = trafan_stats_new(&run->opts.stats);
     run->detector = trafan_detector_new(&run->opts.detect);
+    if (!run->opts.state_file)
+        trafan_detector_set_one_pass(run->detector);
     run->flags_so_far = g_ptr_array_new();
     run->next_poll_ns = G_MININT64;
     run->next_status_ns = 0;

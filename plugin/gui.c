@@ -345,6 +345,7 @@ start_accumulators(GuiRun *run)
     trafan_detector_free(run->detector);
     trafan_stats_free(run->stats);
     run->detector = trafan_detector_new(&run->detect);
+    trafan_detector_set_one_pass(run->detector);
     run->stats = trafan_stats_new(&config);
     run->ip_layers = 0;
     run->flags_shown = run->flags_folded = 0;

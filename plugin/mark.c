@@ -540,6 +540,7 @@ start_pass(proto_tree *tree)
         trafan_detect_config_init(&state.config);
     }
     state.detector = trafan_detector_new(&state.config);
+    trafan_detector_set_one_pass(state.detector);
     state.next_peek_ns = G_MININT64;
     state.decided_frames = 0;
     if (state.gui)

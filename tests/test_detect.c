@@ -1007,6 +1007,42 @@ test_state_budget(void)
     g_array_unref(s);
 }
 
+/* One pass (tshark without state=, the GUI) keeps no first windows once
+ * judged; what it flags is the same, across windows that close too. */
+static void
+test_one_pass(void)
+{
+    GArray *s = stream_new();
+    syn_scan(s, 0, 100, 1.0);
+    syn_scan(s, S(400), 100, 1.0);
+    Run kept = run(s);
+
+    TrafanDetectConfig cfg;
+    trafan_detect_config_init(&cfg);
+    TrafanDetector *d = trafan_detector_new(&cfg), *other = trafan_detector_new(&cfg);
+    trafan_detector_set_one_pass(d);
+    for (guint i = 0; i < s->len; i++)
+        trafan_detector_add(d, &g_array_index(s, TrafanPacket, i));
+    GError *error = NULL;
+    g_assert_false(trafan_detector_merge(other, d, &error));
+    g_assert_nonnull(strstr(error->message, "one pass"));
+    g_clear_error(&error);
+    Run one = { d, trafan_detector_finish(d) };
+    g_assert_cmpuint(one.flags->len, ==, kept.flags->len);
+    for (guint i = 0; i < one.flags->len; i++) {
+        const TrafanFlag *a = one.flags->pdata[i], *b = kept.flags->pdata[i];
+        g_assert_cmpstr(a->rule, ==, b->rule);
+        g_assert_cmpstr(a->summary, ==, b->summary);
+        g_assert_cmpint(a->start_ns, ==, b->start_ns);
+        g_assert_cmpint(a->end_ns, ==, b->end_ns);
+    }
+    run_free(&kept);
+    run_free(&one);
+    trafan_detector_free(other);
+    trafan_detect_config_clear(&cfg);
+    g_array_unref(s);
+}
+
 static void
 test_live_alerts(void)
 {
@@ -1493,6 +1529,7 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/state-refuses", test_state_refuses);
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
     g_test_add_func("/detect/mechanics/state-budget", test_state_budget);
+    g_test_add_func("/detect/mechanics/one-pass", test_one_pass);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
     g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);
