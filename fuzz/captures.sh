@@ -43,6 +43,8 @@ asan=$("$cc" -print-file-name=libclang_rt.asan-x86_64.so)
 
 # ---- the sanitized plugin ------------------------------------------------------
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -shared-libasan -fno-omit-frame-pointer -g -O1"
+# A build directory configured from another checkout cannot be reused.
+grep -qsx "CMAKE_HOME_DIRECTORY:INTERNAL=$top" "$work/build/CMakeCache.txt" || rm -rf "$work/build"
 cmake -S "$top" -B "$work/build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$flags" \
     -DCMAKE_MODULE_LINKER_FLAGS="-shared-libasan" -DBUILD_TESTING=OFF -DTRAFAN_BUILD_GRAPH=OFF >/dev/null
 cmake --build "$work/build" -j 2 --target trafan >/dev/null

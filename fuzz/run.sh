@@ -19,6 +19,8 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     echo "fuzz/run.sh: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2
     exit 2
 fi
+# A build directory configured from another checkout cannot be reused.
+grep -qsx "CMAKE_HOME_DIRECTORY:INTERNAL=$here" "$build/out/CMakeCache.txt" || rm -rf "$build/out"
 CC=$cc cmake -S "$here" -B "$build/out" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 # shellcheck disable=SC2086  # the targets are meant to split
 cmake --build "$build/out" -j 2 --target $targets >/dev/null

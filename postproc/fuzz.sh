@@ -15,8 +15,11 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     exit 2
 fi
 
-# The project without the plugin: the fuzz target needs no Wireshark.
-CC=$cc cmake -S "$here/.." -B "$build/out" -DTRAFAN_BUILD_PLUGIN=OFF -DBUILD_TESTING=OFF \
+# The project without the plugin: the fuzz target needs no Wireshark.  A
+# build directory configured from another checkout cannot be reused.
+top=$(cd "$here/.." && pwd)
+grep -qsx "CMAKE_HOME_DIRECTORY:INTERNAL=$top" "$build/out/CMakeCache.txt" || rm -rf "$build/out"
+CC=$cc cmake -S "$top" -B "$build/out" -DTRAFAN_BUILD_PLUGIN=OFF -DBUILD_TESTING=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/out" --target fuzz_graph >/dev/null
 fuzzer="$build/out/postproc/fuzz_graph"
