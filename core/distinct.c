@@ -142,14 +142,31 @@ hll_estimate(const guint8 *reg)
     return e;
 }
 
+#define HASHED TRAFAN_DISTINCT_HASHED
+
+static gboolean
+hashed(const TrafanDistinct *s)
+{
+    return s->n_items == HASHED;
+}
+
+/* The items of a counter not hashed, in order. */
+static TrafanTally *
+small_items(const TrafanDistinct *s)
+{
+    return s->n_items == 1 ? (TrafanTally *)&s->one : s->items;
+}
+
 void
 trafan_distinct_clear(TrafanDistinct *s)
 {
-    g_clear_pointer(&s->exact, g_hash_table_unref);
-    g_clear_pointer(&s->items, g_free);
-    g_clear_pointer(&s->hll, g_free);
-    s->last = NULL;
-    s->n_items = 0;
+    if (hashed(s)) {
+        g_hash_table_unref(s->exact);
+        g_free(s->hll);
+    } else if (s->n_items > 1) {
+        g_free(s->items);
+    }
+    memset(s, 0, sizeof *s);
 }
 
 GPtrArray *
@@ -157,15 +174,16 @@ trafan_distinct_tallies(const TrafanDistinct *s)
 {
     GPtrArray *all = g_ptr_array_sized_new(trafan_distinct_exact_size(s));
 
-    if (s->exact) {
+    if (hashed(s)) {
         GHashTableIter it;
         gpointer v;
         g_hash_table_iter_init(&it, s->exact);
         while (g_hash_table_iter_next(&it, NULL, &v))
             g_ptr_array_add(all, v);
     } else {
+        TrafanTally *items = small_items(s);
         for (guint i = 0; i < s->n_items; i++)
-            g_ptr_array_add(all, &s->items[i]);
+            g_ptr_array_add(all, &items[i]);
     }
     return all;
 }
@@ -173,12 +191,34 @@ trafan_distinct_tallies(const TrafanDistinct *s)
 guint
 trafan_distinct_exact_size(const TrafanDistinct *s)
 {
-    return s->exact ? g_hash_table_size(s->exact) : s->n_items;
+    return hashed(s) ? g_hash_table_size(s->exact) : s->n_items;
+}
+
+/* Move the few items into a hash table, which may grow to the cap. */
+static void
+distinct_hash(TrafanDistinct *s)
+{
+    GHashTable *exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
+    TrafanTally *items = small_items(s);
+
+    for (guint i = 0; i < s->n_items; i++) {
+        TrafanTally *moved = g_memdup2(&items[i], sizeof(TrafanTally));
+        g_hash_table_insert(exact, &moved->item, moved);
+    }
+    if (s->n_items > 1)
+        g_free(s->items);
+    s->items = NULL;
+    s->exact = exact;
+    s->hll = NULL;
+    s->last = NULL;
+    s->n_items = HASHED;
 }
 
 static void
 distinct_start_sketch(TrafanDistinct *s)
 {
+    if (!hashed(s))
+        distinct_hash(s);
     GPtrArray *all = trafan_distinct_tallies(s);
 
     s->hll = g_malloc0(TRAFAN_HLL_M);
@@ -187,52 +227,58 @@ distinct_start_sketch(TrafanDistinct *s)
     g_ptr_array_unref(all);
 }
 
-/* The item's tally among the few held in s->items, or NULL. */
+/* The item's tally among the few held without a hash table, or NULL. */
 static TrafanTally *
 small_find(const TrafanDistinct *s, const TrafanAddress *item)
 {
+    TrafanTally *items = small_items(s);
     for (guint i = 0; i < s->n_items; i++)
-        if (memcmp(&s->items[i].item, item, sizeof *item) == 0)
-            return &s->items[i];
+        if (memcmp(&items[i].item, item, sizeof *item) == 0)
+            return &items[i];
     return NULL;
+}
+
+/* Append an item to a counter holding fewer than TRAFAN_DISTINCT_SMALL. */
+static void
+small_append(TrafanDistinct *s, const TrafanAddress *item, guint64 n)
+{
+    const TrafanTally t = { *item, n };
+
+    if (s->n_items == 0) {
+        s->one = t;
+    } else if (s->n_items == 1) {
+        TrafanTally *items = g_new(TrafanTally, 2);
+        items[0] = s->one;
+        items[1] = t;
+        memset(s, 0, offsetof(TrafanDistinct, n_items));
+        s->items = items;
+    } else {
+        if (s->n_items == 2)
+            s->items = g_renew(TrafanTally, s->items, TRAFAN_DISTINCT_SMALL);
+        s->items[s->n_items] = t;
+    }
+    s->n_items++;
 }
 
 void
 trafan_distinct_add(TrafanDistinct *s, const TrafanAddress *item, guint64 n, guint cap)
 {
-    TrafanTally *t = s->last;
+    TrafanTally *t;
 
-    if (t && memcmp(&t->item, item, sizeof *item) == 0) {
-        t->count += n;
-        if (s->hll)
-            hll_add(s->hll, item);
-        return;
-    }
-    if (s->exact == NULL) {
+    if (!hashed(s)) {
         if ((t = small_find(s, item))) {
-            s->last = t;
             t->count += n;
             return;             /* no sketch yet: the cap is above TRAFAN_DISTINCT_SMALL */
         }
         if (s->n_items < TRAFAN_DISTINCT_SMALL) {
-            /* Grow 1, 2, 4: most counters hold one or two items. */
-            if ((s->n_items & (s->n_items - 1)) == 0)
-                s->items = g_renew(TrafanTally, s->items, MAX(1u, s->n_items * 2));
-            s->last = &s->items[s->n_items++];
-            s->last->item = *item;
-            s->last->count = n;
+            small_append(s, item, n);
             return;
         }
-        s->exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
-        for (guint i = 0; i < s->n_items; i++) {
-            TrafanTally *moved = g_memdup2(&s->items[i], sizeof(TrafanTally));
-            g_hash_table_insert(s->exact, &moved->item, moved);
-        }
-        g_clear_pointer(&s->items, g_free);
-        s->n_items = 0;
-        s->last = NULL;
+        distinct_hash(s);
     }
-    t = g_hash_table_lookup(s->exact, item);
+    t = s->last;
+    if (t == NULL || memcmp(&t->item, item, sizeof *item) != 0)
+        t = g_hash_table_lookup(s->exact, item);
     if (t) {
         t->count += n;
         s->last = t;
@@ -253,7 +299,7 @@ guint64
 trafan_distinct_count(const TrafanDistinct *s)
 {
     guint64 exact = trafan_distinct_exact_size(s);
-    if (s->hll == NULL)
+    if (!trafan_distinct_approximate(s))
         return exact;
     guint64 est = (guint64)llround(hll_estimate(s->hll));
     return MAX(est, exact);
@@ -262,7 +308,7 @@ trafan_distinct_count(const TrafanDistinct *s)
 gboolean
 trafan_distinct_contains(const TrafanDistinct *s, const TrafanAddress *item)
 {
-    return s->exact ? g_hash_table_contains(s->exact, item) : small_find(s, item) != NULL;
+    return hashed(s) ? g_hash_table_contains(s->exact, item) : small_find(s, item) != NULL;
 }
 
 void
@@ -275,8 +321,8 @@ trafan_distinct_merge(TrafanDistinct *into, const TrafanDistinct *from, guint ca
         trafan_distinct_add(into, &t->item, t->count, cap);
     }
     g_ptr_array_unref(all);
-    if (from->hll) {
-        if (into->hll == NULL)
+    if (trafan_distinct_approximate(from)) {
+        if (!trafan_distinct_approximate(into))
             distinct_start_sketch(into);
         for (guint i = 0; i < TRAFAN_HLL_M; i++)
             into->hll[i] = MAX(into->hll[i], from->hll[i]);
@@ -291,9 +337,10 @@ trafan_distinct_overlap(const TrafanDistinct *of, const TrafanDistinct *in)
 
     if (trafan_distinct_exact_size(in) == 0)
         return 0;               /* most keys of a flood: nothing answered */
-    if (of->exact == NULL) {
+    if (!hashed(of)) {
+        const TrafanTally *items = small_items(of);
         for (guint i = 0; i < of->n_items; i++)
-            n += trafan_distinct_contains(in, &of->items[i].item);
+            n += trafan_distinct_contains(in, &items[i].item);
         return n;
     }
     GHashTableIter it;
@@ -336,7 +383,7 @@ trafan_item_port(const TrafanAddress *item)
 guint64
 trafan_distinct_get(const TrafanDistinct *s, const TrafanAddress *item)
 {
-    const TrafanTally *t = s->exact ? g_hash_table_lookup(s->exact, item) : small_find(s, item);
+    const TrafanTally *t = hashed(s) ? g_hash_table_lookup(s->exact, item) : small_find(s, item);
     return t ? t->count : 0;
 }
 
@@ -344,10 +391,11 @@ gsize
 trafan_distinct_bytes(const TrafanDistinct *s)
 {
     /* A GHashTable entry costs about its key, value and hash slots; a
-     * small array its allocation. */
-    gsize n = s->exact ? g_hash_table_size(s->exact) * (sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES)
-                       : s->items ? (s->n_items <= 1 ? 1 : s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES : 0;
-    return n + (s->hll ? TRAFAN_HLL_M : 0);
+     * small array its allocation; one item nothing. */
+    if (hashed(s))
+        return g_hash_table_size(s->exact) * (sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES) +
+               (s->hll ? TRAFAN_HLL_M : 0);
+    return s->n_items > 1 ? (s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES : 0;
 }
 
 GHashTable *
@@ -407,7 +455,8 @@ trafan_distinct_save(const TrafanDistinct *s)
     }
     g_ptr_array_unref(all);
     return g_variant_new("(a((yay)t)@ay)", &items,
-                         g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, s->hll, s->hll ? TRAFAN_HLL_M : 0, 1));
+                         g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, trafan_distinct_approximate(s) ? s->hll : NULL,
+                                                   trafan_distinct_approximate(s) ? TRAFAN_HLL_M : 0, 1));
 }
 
 gboolean
@@ -426,10 +475,9 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
         (n_hll == 0 && n_items > cap)) {
         ok = FALSE;
     } else {
-        if (n_items > TRAFAN_DISTINCT_SMALL)
-            s->exact = g_hash_table_new_full(trafan_item_hash, trafan_item_equal, NULL, g_free);
-        else if (n_items)
-            s->items = g_new(TrafanTally, n_items <= 1 ? 1 : n_items <= 2 ? 2 : 4);
+        /* A sketch goes with a hash table, as when it was made. */
+        if (n_items > TRAFAN_DISTINCT_SMALL || n_hll)
+            distinct_hash(s);
         for (gsize i = 0; ok && i < n_items; i++) {
             TrafanTally t;
             item = g_variant_get_child_value(items, i);
@@ -437,11 +485,11 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
             t.count = g_variant_get_uint64(count);
             g_variant_unref(count);
             ok = trafan_address_load(addr, &t.item) && !trafan_distinct_contains(s, &t.item);
-            if (ok && s->exact) {
+            if (ok && hashed(s)) {
                 TrafanTally *copy = g_memdup2(&t, sizeof t);
                 g_hash_table_insert(s->exact, &copy->item, copy);
             } else if (ok) {
-                s->items[s->n_items++] = t;
+                small_append(s, &t.item, t.count);
             }
             g_variant_unref(addr);
             g_variant_unref(item);

@@ -39,13 +39,22 @@ typedef struct {
     guint64       count;
 } TrafanTally;
 
+/* Most counters of a flood hold one item: it is kept inline, in the room
+ * the pointers of the larger forms take, so that it costs no allocation.
+ * Aggregates are copied with memcpy, so nothing points into the struct. */
 typedef struct {
-    TrafanTally *items;         /* the first few items (array of 1, 2 or 4) */
-    GHashTable  *exact;         /* TrafanAddress * -> TrafanTally *, past TRAFAN_DISTINCT_SMALL */
-    guint8      *hll;           /* TRAFAN_HLL_M registers once past the cap */
-    TrafanTally *last;          /* the item added last: flows repeat it */
-    guint        n_items;       /* in items[], while exact is NULL */
+    union {
+        TrafanTally one;            /* n_items == 1 */
+        struct {
+            TrafanTally *items;     /* n_items 2 to TRAFAN_DISTINCT_SMALL (array of 2 or 4) */
+            GHashTable  *exact;     /* n_items == TRAFAN_DISTINCT_HASHED: TrafanAddress * -> TrafanTally * */
+            guint8      *hll;       /* TRAFAN_HLL_M registers once past the cap (hashed only) */
+            TrafanTally *last;      /* hashed: the item added last, as flows repeat it */
+        };
+    };
+    guint n_items;                  /* 0: empty (all zero) */
 } TrafanDistinct;
+#define TRAFAN_DISTINCT_HASHED G_MAXUINT
 
 /* Addresses with their unused bytes zero, so that they hash as bytes. */
 TrafanAddress trafan_norm(const TrafanAddress *in);
@@ -80,7 +89,7 @@ gsize     trafan_distinct_bytes(const TrafanDistinct *s);
 static inline gboolean
 trafan_distinct_approximate(const TrafanDistinct *s)
 {
-    return s->hll != NULL;
+    return s->n_items == TRAFAN_DISTINCT_HASHED && s->hll != NULL;
 }
 
 /* Counts per item: exact while few (up to TRAFAN_COUNTS_EXACT items), then

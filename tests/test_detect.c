@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "detect.h"
+#include "distinct.h"
 
 #define S(x)   ((gint64)((x) * 1e9))          /* seconds to ns */
 #define T0     G_GINT64_CONSTANT(1700000000000000000)
@@ -1497,6 +1498,106 @@ test_rule_case(gconstpointer data)
     g_array_unref(s);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Distinct counters: every form (empty, one item inline, a few in an
+ * array, a hash table, a sketch) counts, saves and merges alike. */
+
+typedef struct {
+    guint    items;             /* distinct items added, item i i+1 times */
+    guint    cap;
+    gboolean approximate;       /* past max(cap, TRAFAN_DISTINCT_SMALL) */
+} DistinctCase;
+
+static const DistinctCase distinct_cases[] = {
+    { 0, 8, FALSE }, { 1, 8, FALSE }, { 2, 8, FALSE }, { 3, 8, FALSE }, { 4, 8, FALSE },
+    { 5, 8, FALSE }, { 8, 8, FALSE }, { 9, 8, TRUE }, { 4, 4, FALSE }, { 5, 4, TRUE },
+    { 40, 4, TRUE },
+};
+
+static TrafanAddress
+distinct_item(guint i)
+{
+    TrafanAddress a = { 4, { 10, 0, (guint8)(i >> 8), (guint8)i } };
+    return a;
+}
+
+/* Items from..to-1, interleaved so that no item is added twice in a row. */
+static void
+distinct_fill(TrafanDistinct *s, guint from, guint to, guint cap)
+{
+    for (guint round = 0; round < to; round++)
+        for (guint i = MAX(from, round); i < to; i++) {
+            TrafanAddress a = distinct_item(i);
+            trafan_distinct_add(s, &a, 1, cap);
+        }
+}
+
+static void
+assert_distinct_same(const TrafanDistinct *a, const TrafanDistinct *b)
+{
+    g_assert_cmpuint(trafan_distinct_count(a), ==, trafan_distinct_count(b));
+    g_assert_cmpuint(trafan_distinct_exact_size(a), ==, trafan_distinct_exact_size(b));
+    g_assert_cmpint(trafan_distinct_approximate(a), ==, trafan_distinct_approximate(b));
+    GPtrArray *all = trafan_distinct_tallies(a);
+    for (guint i = 0; i < all->len; i++) {
+        const TrafanTally *t = all->pdata[i];
+        g_assert_cmpuint(trafan_distinct_get(b, &t->item), ==, t->count);
+    }
+    g_ptr_array_unref(all);
+}
+
+static void
+test_distinct_forms(gconstpointer data)
+{
+    const DistinctCase *c = data;
+    TrafanDistinct s = { 0 }, copy = { 0 }, merged = { 0 }, later = { 0 };
+    const TrafanDistinct empty = { 0 };
+
+    distinct_fill(&s, 0, c->items, c->cap);
+    g_assert_cmpint(trafan_distinct_approximate(&s), ==, c->approximate);
+    guint exact = trafan_distinct_exact_size(&s);
+    if (!c->approximate) {
+        g_assert_cmpuint(exact, ==, c->items);
+        g_assert_cmpuint(trafan_distinct_count(&s), ==, c->items);
+    } else {
+        g_assert_cmpuint(exact, ==, MAX(c->cap, TRAFAN_DISTINCT_SMALL));
+        g_assert_cmpfloat(fabs((double)trafan_distinct_count(&s) - c->items), <=, 0.2 * c->items);
+    }
+    for (guint i = 0; i < c->items; i++) {
+        TrafanAddress a = distinct_item(i);
+        guint64 got = trafan_distinct_get(&s, &a);
+        g_assert_true(got == i + 1 || (c->approximate && got == 0));
+        g_assert_cmpint(trafan_distinct_contains(&s, &a), ==, got != 0);
+    }
+    /* One item is held inline: no allocation to count. */
+    if (c->items <= 1)
+        g_assert_cmpuint(trafan_distinct_bytes(&s), ==, 0);
+    else
+        g_assert_cmpuint(trafan_distinct_bytes(&s), >=, exact * sizeof(TrafanTally));
+
+    /* Saved and loaded, the same counter. */
+    GVariant *saved = g_variant_ref_sink(trafan_distinct_save(&s));
+    g_assert_true(trafan_distinct_load(&copy, saved, c->cap, NULL));
+    assert_distinct_same(&s, &copy);
+    g_variant_unref(saved);
+
+    /* Two halves merged: the counter of the union. */
+    distinct_fill(&merged, 0, c->items / 2, c->cap);
+    distinct_fill(&later, c->items / 2, c->items, c->cap);
+    trafan_distinct_merge(&merged, &later, c->cap);
+    if (!c->approximate)
+        assert_distinct_same(&s, &merged);
+    else
+        g_assert_true(trafan_distinct_approximate(&merged));
+
+    trafan_distinct_clear(&s);
+    g_assert_cmpmem(&s, sizeof s, &empty, sizeof empty);
+    trafan_distinct_clear(&copy);
+    trafan_distinct_clear(&merged);
+    trafan_distinct_clear(&later);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1533,6 +1634,11 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
     g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);
+    for (guint i = 0; i < G_N_ELEMENTS(distinct_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/detect/distinct/items-%u-cap-%u",
+                                                distinct_cases[i].items, distinct_cases[i].cap);
+        g_test_add_data_func(path, &distinct_cases[i], test_distinct_forms);
+    }
     for (guint i = 0; i < G_N_ELEMENTS(rule_cases); i++)
         g_test_add_data_func(rule_cases[i].path, &rule_cases[i], test_rule_case);
     return g_test_run();
