@@ -842,7 +842,6 @@ struct TrafanDetector {
     gint64    next_edge;            /* the earliest end of an open window (G_MININT64: unknown) */
     guint     adds;                 /* keys made since the budget was checked */
     gsize     counted_keys, counted_bytes;  /* the last full count (state_estimate) */
-    guint     closes;                       /* windows closed since that count */
 
     TrafanRuleCtx  rules[MAX_RULES];
     WindowSet      sets[MAX_RULES];
@@ -1094,7 +1093,6 @@ window_close(TrafanDetector *d, Window *w, gboolean final)
     if (!final)
         table_clear_phase(w->set, w->set->open, window_phase(w), head ? w->head : NULL);
     w->index = NO_INDEX;
-    d->closes++;
     if (d->full)
         budget_check(d);        /* closing frees room */
 }
@@ -1578,18 +1576,16 @@ trafan_detector_state_bytes(const TrafanDetector *d)
 }
 
 /* The state's bytes.  The windows' are counted in full (every key and the
- * items inside its counters) whenever their keys have grown by a quarter or
- * shrunk by half since the last count, or 16 windows closed (counters grow
- * as their windows age), and in between estimated from that count's bytes
- * per key: exact enough for a budget, O(1) per key amortised.  The series
- * rules know their own size. */
+ * items inside its counters) whenever their keys have grown fourfold or
+ * shrunk by half since the last count, and in between estimated from that
+ * count's bytes per key: exact enough for a budget, O(1) per key amortised.
+ * The series rules know their own size. */
 static gsize
 state_estimate(TrafanDetector *d)
 {
     gsize keys = window_keys(d), windows;
-    if (keys >= d->counted_keys + d->counted_keys / 4 + 256 || keys < d->counted_keys / 2 || d->closes >= 16) {
+    if (keys >= 4 * d->counted_keys + 256 || keys < d->counted_keys / 2) {
         d->counted_keys = keys;
-        d->closes = 0;
         d->counted_bytes = windows = windows_bytes(d);
     } else {
         double per_key = d->counted_keys ? (double)d->counted_bytes / (double)d->counted_keys : 0;

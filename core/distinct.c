@@ -126,6 +126,30 @@ hll_add(guint8 *reg, const TrafanAddress *item)
         reg[idx] = rank;
 }
 
+/* The highest rank a register holds: the hash's bits past the index, and
+ * the sentinel.  A state file's registers are checked against it. */
+#define HLL_MAX_RANK (65 - TRAFAN_HLL_BITS)
+
+/* 2^-rank for every rank: judges estimate every sketch of every window, so
+ * no ldexp() per register. */
+#define HLL_INV(k) (1.0 / (double)(G_GUINT64_CONSTANT(1) << (k)))
+#define HLL_INV8(k) HLL_INV(k), HLL_INV(k + 1), HLL_INV(k + 2), HLL_INV(k + 3), \
+                    HLL_INV(k + 4), HLL_INV(k + 5), HLL_INV(k + 6), HLL_INV(k + 7)
+static const double hll_inverse[64] = {
+    HLL_INV8(0), HLL_INV8(8), HLL_INV8(16), HLL_INV8(24),
+    HLL_INV8(32), HLL_INV8(40), HLL_INV8(48), HLL_INV8(56),
+};
+G_STATIC_ASSERT(HLL_MAX_RANK < G_N_ELEMENTS(hll_inverse));
+
+static gboolean
+hll_valid(const guint8 *reg)
+{
+    for (guint i = 0; i < TRAFAN_HLL_M; i++)
+        if (reg[i] > HLL_MAX_RANK)
+            return FALSE;
+    return TRUE;
+}
+
 static double
 hll_estimate(const guint8 *reg)
 {
@@ -133,7 +157,7 @@ hll_estimate(const guint8 *reg)
     guint zeros = 0;
 
     for (guint i = 0; i < TRAFAN_HLL_M; i++) {
-        sum += ldexp(1.0, -reg[i]);
+        sum += hll_inverse[reg[i]];
         zeros += reg[i] == 0;
     }
     double m = TRAFAN_HLL_M, e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
@@ -471,8 +495,8 @@ trafan_distinct_load(TrafanDistinct *s, GVariant *v, guint cap, GError **error)
     hll = g_variant_get_child_value(v, 1);
     n_items = g_variant_n_children(items);
     const guint8 *registers = g_variant_get_fixed_array(hll, &n_hll, 1);
-    if ((n_hll != 0 && n_hll != TRAFAN_HLL_M) || n_items > MAX(cap, TRAFAN_DISTINCT_SMALL) ||
-        (n_hll == 0 && n_items > cap)) {
+    if ((n_hll != 0 && (n_hll != TRAFAN_HLL_M || !hll_valid(registers))) ||
+        n_items > MAX(cap, TRAFAN_DISTINCT_SMALL) || (n_hll == 0 && n_items > cap)) {
         ok = FALSE;
     } else {
         /* A sketch goes with a hash table, as when it was made. */

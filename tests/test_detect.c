@@ -1598,6 +1598,33 @@ test_distinct_forms(gconstpointer data)
     trafan_distinct_clear(&later);
 }
 
+/* A state file's sketch registers: up to the highest rank a hash can give
+ * (65 - TRAFAN_HLL_BITS), never past it. */
+static void
+test_distinct_registers(void)
+{
+    const guint8 ranks[] = { 65 - TRAFAN_HLL_BITS, 66 - TRAFAN_HLL_BITS, 255 };
+    for (guint i = 0; i < G_N_ELEMENTS(ranks); i++) {
+        guint8 reg[TRAFAN_HLL_M] = { 0 };
+        reg[7] = ranks[i];
+        GVariant *v = g_variant_ref_sink(g_variant_new("(a((yay)t)@ay)", NULL,
+            g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, reg, sizeof reg, 1)));
+        TrafanDistinct s = { 0 };
+        GError *error = NULL;
+        gboolean ok = trafan_distinct_load(&s, v, 8, &error);
+        g_assert_cmpint(ok, ==, i == 0);
+        if (ok) {
+            g_assert_true(trafan_distinct_approximate(&s));
+            g_assert_cmpuint(trafan_distinct_count(&s), ==, 1);
+        } else {
+            g_assert_error(error, trafan_state_error_quark(), 1);
+            g_clear_error(&error);
+        }
+        trafan_distinct_clear(&s);
+        g_variant_unref(v);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1634,6 +1661,7 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
     g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
     g_test_add_func("/detect/mechanics/flag", test_flag_basics);
+    g_test_add_func("/detect/distinct/registers", test_distinct_registers);
     for (guint i = 0; i < G_N_ELEMENTS(distinct_cases); i++) {
         g_autofree char *path = g_strdup_printf("/detect/distinct/items-%u-cap-%u",
                                                 distinct_cases[i].items, distinct_cases[i].cap);

@@ -186,9 +186,11 @@ judge(TrafanRuleCtx *ctx, const TrafanKey *key, gconstpointer agg)
 {
     const Agg *a = agg;
     const Config *c = ctx->config;
+    if (a->first > a->last)
+        return;                 /* answers only */
     guint64 probed = trafan_distinct_count(&a->targets);
-    if (a->first > a->last || probed < c->host_sweep_hosts)
-        return;                 /* most keys: answers only, or a few probes */
+    if (probed < c->host_sweep_hosts)
+        return;                 /* most keys: a few probes */
     guint64 answered = trafan_distinct_overlap(&a->answered, &a->targets);
     guint64 silent = probed > answered ? probed - answered : 0;
     if (silent < c->host_sweep_hosts)
