@@ -35,42 +35,31 @@ struct TrafanStats {
     gint64  io_index;           /* -z io,stat's current interval: see stats.c */
 };
 
+/* A conversation is its own key: the table finds it by its two addresses
+ * in either order, so both directions meet without a second copy of them. */
 typedef struct {
-    TrafanAddress lo, hi;       /* the pair, ordered, so both directions meet */
-} ConvKey;
-
-typedef struct {
-    ConvKey            key;
     TrafanConversation conv;
     TrafanHost        *host_a;
     TrafanHost        *host_b;
 } ConvEntry;
 
 static guint
-conv_key_hash(gconstpointer key)
+conv_hash(gconstpointer key)
 {
-    const ConvKey *k = key;
+    const TrafanConversation *c = key;
+    guint ha = trafan_address_hash(&c->a), hb = trafan_address_hash(&c->b);
 
-    return trafan_address_hash(&k->lo) * 31u + trafan_address_hash(&k->hi);
+    return MIN(ha, hb) * 31u + MAX(ha, hb);
 }
 
 static gboolean
-conv_key_equal(gconstpointer a, gconstpointer b)
+conv_equal(gconstpointer x, gconstpointer y)
 {
-    const ConvKey *x = a, *y = b;
+    const TrafanConversation *c = x, *d = y;
 
-    return trafan_address_equal(&x->lo, &y->lo) && trafan_address_equal(&x->hi, &y->hi);
-}
-
-static void
-conv_key_init(ConvKey *key, const TrafanAddress *src, const TrafanAddress *dst)
-{
-    gboolean in_order = trafan_address_compare(src, dst) <= 0;
-
-    /* Copy whole structs so that unused bytes compare equal too. */
-    memset(key, 0, sizeof *key);
-    key->lo = in_order ? *src : *dst;
-    key->hi = in_order ? *dst : *src;
+    if (trafan_address_equal(&c->a, &d->a))
+        return trafan_address_equal(&c->b, &d->b);
+    return trafan_address_equal(&c->a, &d->b) && trafan_address_equal(&c->b, &d->a);
 }
 
 static void
@@ -114,7 +103,7 @@ trafan_stats_new(const TrafanConfig *config)
     TrafanStats *stats = g_new0(TrafanStats, 1);
 
     stats->config = *config;
-    stats->conversations = g_hash_table_new_full(conv_key_hash, conv_key_equal, NULL, conv_entry_free);
+    stats->conversations = g_hash_table_new_full(conv_hash, conv_equal, NULL, conv_entry_free);
     stats->hosts = g_hash_table_new_full(trafan_address_hash, trafan_address_equal, NULL, host_free);
     stats->protocols = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     stats->aggregated = g_hash_table_new_full(trafan_address_hash, trafan_address_equal, g_free, NULL);
@@ -227,13 +216,19 @@ sent_by_a(const TrafanConversation *conv, const TrafanAddress *src)
 }
 
 static ConvEntry *
+conversation_find(TrafanStats *stats, const TrafanAddress *a, const TrafanAddress *b)
+{
+    TrafanConversation key;
+
+    key.a = *a;
+    key.b = *b;
+    return g_hash_table_lookup(stats->conversations, &key);
+}
+
+static ConvEntry *
 conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddress *dst, gint64 now)
 {
-    ConvKey key;
-    ConvEntry *entry;
-
-    conv_key_init(&key, src, dst);
-    entry = g_hash_table_lookup(stats->conversations, &key);
+    ConvEntry *entry = conversation_find(stats, src, dst);
     if (entry)
         return entry;
 
@@ -241,20 +236,18 @@ conversation_get(TrafanStats *stats, const TrafanAddress *src, const TrafanAddre
     TrafanHost *host_a = host_get(stats, src, now), *host_b = host_get(stats, dst, now);
     const TrafanAddress *a = &host_a->address, *b = &host_b->address;
     if (!trafan_address_equal(a, src) || !trafan_address_equal(b, dst)) {
-        conv_key_init(&key, a, b);
-        entry = g_hash_table_lookup(stats->conversations, &key);
+        entry = conversation_find(stats, a, b);
         if (entry)
             return entry;
     }
 
     entry = g_new0(ConvEntry, 1);
-    entry->key = key;
     entry->conv.a = *a;
     entry->conv.b = *b;
     entry->conv.first_ns = entry->conv.last_ns = now;
     entry->host_a = host_a;
     entry->host_b = host_b;
-    g_hash_table_insert(stats->conversations, &entry->key, entry);
+    g_hash_table_insert(stats->conversations, &entry->conv, entry);
     return entry;
 }
 
@@ -978,20 +971,19 @@ load_conversations(TrafanStats *stats, GVariant *v, GError **error)
         gboolean ok = address_from_variant(a_v, &c.a) && address_from_variant(b_v, &c.b);
         ConvEntry *entry = g_new0(ConvEntry, 1);
 
-        conv_key_init(&entry->key, &c.a, &c.b);
         entry->conv = c;
         entry->host_a = g_hash_table_lookup(stats->hosts, &c.a);
         entry->host_b = g_hash_table_lookup(stats->hosts, &c.b);
         entry->conv.protocol = NULL;
         entry->conv.protocols = protocol_array_from_variant(protocols_v);
-        ok = ok && entry->host_a && entry->host_b && !g_hash_table_contains(stats->conversations, &entry->key)
+        ok = ok && entry->host_a && entry->host_b && !g_hash_table_contains(stats->conversations, &entry->conv)
              && protocols_add_up(&entry->conv);
         if (ok && entry->conv.protocols->len == 1) {      /* kept alone, as counted */
             entry->conv.protocol = g_array_index(entry->conv.protocols, TrafanProtocolCount, 0).protocol;
             g_clear_pointer(&entry->conv.protocols, g_array_unref);
         }
         if (ok)
-            g_hash_table_insert(stats->conversations, &entry->key, entry);
+            g_hash_table_insert(stats->conversations, &entry->conv, entry);
         else
             conv_entry_free(entry);
         g_variant_unref(a_v);
