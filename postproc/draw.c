@@ -259,6 +259,13 @@ static const char *protocol_colour(const GArray *uses, const char *protocol)
     return OTHER_PROTOCOL_COLOUR;
 }
 
+/* Characters of UTF-8 text, counted up to max (enough to size a column). */
+static gsize
+chars_upto(const char *text, gsize max)
+{
+    return MIN((gsize)g_utf8_strlen(text, -1), max);
+}
+
 /* ---- legend ---- */
 
 typedef struct {
@@ -282,7 +289,7 @@ static void legend_line(Legend *lg, const char *text)
     char *escaped = tg_markup_escape(text, MAX_LEGEND);
     g_string_append_printf(lg->html,
                            "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">%s</TD></TR>", escaped);
-    lg->widest = MAX(lg->widest, MIN(g_utf8_strlen(text, -1), MAX_LEGEND + 1));
+    lg->widest = MAX(lg->widest, chars_upto(text, MAX_LEGEND + 1));
     lg->rows++;
     g_free(escaped);
 }
@@ -297,7 +304,7 @@ static void legend_swatch(Legend *lg, const char *fill, const char *border, gboo
                            "COLOR=\"%s\" BORDER=\"%d\"></TD><TD ALIGN=\"LEFT\">%s</TD></TR>",
                            (int)(1.8 * lg->font), (int)(line ? 0.4 * lg->font : 1.2 * lg->font),
                            fill, border, line ? 0 : 1, escaped);
-    lg->widest = MAX(lg->widest, 4 + MIN(g_utf8_strlen(text, -1), MAX_LEGEND + 1));
+    lg->widest = MAX(lg->widest, 4 + chars_upto(text, MAX_LEGEND + 1));
     lg->rows++;
     g_free(escaped);
 }
@@ -488,10 +495,10 @@ static gsize focus_table(GString *html, const TgView *view)
                                "<TR><TD ALIGN=\"LEFT\">%s</TD><TD>%s</TD><TD ALIGN=\"RIGHT\">%s</TD>"
                                "<TD ALIGN=\"RIGHT\">%s</TD><TD ALIGN=\"LEFT\">%s</TD></TR>",
                                peer_name, dir, packets, bytes, protos);
-        widest[0] = MAX(widest[0], MIN(g_utf8_strlen(peer->name, -1), MAX_LABEL + 1));
+        widest[0] = MAX(widest[0], chars_upto(peer->name, MAX_LABEL + 1));
         widest[2] = MAX(widest[2], strlen(packets));
         widest[3] = MAX(widest[3], strlen(bytes));
-        widest[4] = MAX(widest[4], MIN(g_utf8_strlen(protocols, -1), 49));
+        widest[4] = MAX(widest[4], chars_upto(protocols, 49));
         g_free(peer_name);
         g_free(packets);
         g_free(bytes);
