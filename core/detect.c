@@ -874,8 +874,9 @@ allowlisted(const TrafanDetector *d, const TrafanAddress *a)
 guint
 trafan_exact_cap(const TrafanRuleCtx *ctx)
 {
-    /* Over the memory budget the counters kept stop growing too: past a
-     * few items, only their sketches count (and their flags say approximate). */
+    /* Over the memory budget the counters kept stop growing too: past the
+     * items an array holds, only their sketches count (and their flags say
+     * approximate). */
     const TrafanDetector *d = ctx->detector;
     return d->full ? MIN(d->cfg.exact_cap, TRAFAN_DISTINCT_SMALL) : d->cfg.exact_cap;
 }

@@ -3,8 +3,10 @@
  * Past the cap a counter keeps counting the items it holds, and the sketch
  * counts every item, so two counters merge into exactly the sketch of the
  * union.  Most counters see one or two items in a window (a host and its
- * peer), so a few live in a small array and the table is made only past
- * TRAFAN_DISTINCT_SMALL; an empty counter allocates nothing.
+ * peer), so a few live in a small array, doubled as it fills, and the
+ * table is made only past TRAFAN_DISTINCT_SMALL (a table with its tallies
+ * takes more than twice the room of the array); an empty counter allocates
+ * nothing.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -251,6 +253,16 @@ distinct_start_sketch(TrafanDistinct *s)
     g_ptr_array_unref(all);
 }
 
+/* The room of the array of n (2 to TRAFAN_DISTINCT_SMALL) items. */
+static guint
+small_capacity(guint n)
+{
+    guint room = 2;
+    while (room < n)
+        room *= 2;
+    return room;
+}
+
 /* The item's tally among the few held without a hash table, or NULL. */
 static TrafanTally *
 small_find(const TrafanDistinct *s, const TrafanAddress *item)
@@ -277,8 +289,8 @@ small_append(TrafanDistinct *s, const TrafanAddress *item, guint64 n)
         memset(s, 0, offsetof(TrafanDistinct, n_items));
         s->items = items;
     } else {
-        if (s->n_items == 2)
-            s->items = g_renew(TrafanTally, s->items, TRAFAN_DISTINCT_SMALL);
+        if ((s->n_items & (s->n_items - 1)) == 0)     /* full: 2, 4 or 8 */
+            s->items = g_renew(TrafanTally, s->items, 2 * s->n_items);
         s->items[s->n_items] = t;
     }
     s->n_items++;
@@ -292,9 +304,9 @@ trafan_distinct_add(TrafanDistinct *s, const TrafanAddress *item, guint64 n, gui
     if (!hashed(s)) {
         if ((t = small_find(s, item))) {
             t->count += n;
-            return;             /* no sketch yet: the cap is above TRAFAN_DISTINCT_SMALL */
+            return;             /* no sketch yet: the array holds at most the cap */
         }
-        if (s->n_items < TRAFAN_DISTINCT_SMALL) {
+        if (s->n_items < MIN(cap, TRAFAN_DISTINCT_SMALL)) {
             small_append(s, item, n);
             return;
         }
@@ -419,7 +431,9 @@ trafan_distinct_bytes(const TrafanDistinct *s)
     if (hashed(s))
         return g_hash_table_size(s->exact) * (sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES + TRAFAN_HASH_ENTRY_BYTES) +
                (s->hll ? TRAFAN_HLL_M : 0);
-    return s->n_items > 1 ? (s->n_items <= 2 ? 2 : 4) * sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES : 0;
+    if (s->n_items <= 1)
+        return 0;
+    return (gsize)small_capacity(s->n_items) * sizeof(TrafanTally) + TRAFAN_MALLOC_BYTES;
 }
 
 GHashTable *

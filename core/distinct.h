@@ -22,7 +22,7 @@ G_BEGIN_DECLS
 
 #define TRAFAN_HLL_BITS 8
 #define TRAFAN_HLL_M    (1u << TRAFAN_HLL_BITS)   /* 256 one-byte registers, ~6.5 % error */
-#define TRAFAN_DISTINCT_SMALL 4    /* items kept in an array before a hash table */
+#define TRAFAN_DISTINCT_SMALL 16   /* items kept in an array before a hash table */
 
 /* What a rule's windows are keyed by: one or two addresses, a protocol and
  * a port.  Keys hash and compare as bytes, so make them with trafan_key(). */
@@ -46,7 +46,7 @@ typedef struct {
     union {
         TrafanTally one;            /* n_items == 1 */
         struct {
-            TrafanTally *items;     /* n_items 2 to TRAFAN_DISTINCT_SMALL (array of 2 or 4) */
+            TrafanTally *items;     /* n_items 2 to TRAFAN_DISTINCT_SMALL (array of 2, 4, 8 or 16) */
             GHashTable  *exact;     /* n_items == TRAFAN_DISTINCT_HASHED: TrafanAddress * -> TrafanTally * */
             guint8      *hll;       /* TRAFAN_HLL_M registers once past the cap (hashed only) */
             TrafanTally *last;      /* hashed: the item added last, as flows repeat it */

@@ -1506,13 +1506,14 @@ test_rule_case(gconstpointer data)
 typedef struct {
     guint    items;             /* distinct items added, item i i+1 times */
     guint    cap;
-    gboolean approximate;       /* past max(cap, TRAFAN_DISTINCT_SMALL) */
+    gboolean approximate;       /* past the cap */
 } DistinctCase;
 
 static const DistinctCase distinct_cases[] = {
     { 0, 8, FALSE }, { 1, 8, FALSE }, { 2, 8, FALSE }, { 3, 8, FALSE }, { 4, 8, FALSE },
     { 5, 8, FALSE }, { 8, 8, FALSE }, { 9, 8, TRUE }, { 4, 4, FALSE }, { 5, 4, TRUE },
-    { 40, 4, TRUE },
+    { 40, 4, TRUE }, { 8, 32, FALSE }, { 9, 32, FALSE }, { 16, 32, FALSE }, { 17, 32, FALSE },
+    { 32, 32, FALSE }, { 33, 32, TRUE }, { 16, 16, FALSE }, { 17, 16, TRUE },
 };
 
 static TrafanAddress
@@ -1561,7 +1562,7 @@ test_distinct_forms(gconstpointer data)
         g_assert_cmpuint(exact, ==, c->items);
         g_assert_cmpuint(trafan_distinct_count(&s), ==, c->items);
     } else {
-        g_assert_cmpuint(exact, ==, MAX(c->cap, TRAFAN_DISTINCT_SMALL));
+        g_assert_cmpuint(exact, ==, c->cap);
         g_assert_cmpfloat(fabs((double)trafan_distinct_count(&s) - c->items), <=, 0.2 * c->items);
     }
     for (guint i = 0; i < c->items; i++) {
