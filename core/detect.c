@@ -21,6 +21,8 @@
 #define NO_INDEX     G_MININT64
 #define MAX_CLAUSES  8           /* distinct filter clauses before falling back */
 #define MAX_RULES    32
+#define RECOUNT_PACKETS 65536   /* the fewest packets between full counts of the state */
+#define FEW_KEYS     64          /* keys a rule tracks even past the budget: a new flood's target */
 
 /* ------------------------------------------------------------------ */
 /* Options: the engine's own, then every rule's, laid out in cfg->rules */
@@ -44,7 +46,7 @@ static const TrafanDetectOption limit_options[] = {
       "Hosts, pairs or flows tracked per rule and window; later ones are refused (and the rule's flags say approximate), which bounds each rule's memory; default 100000",
       TRAFAN_OPT_UINT, OFF(max_tracked), "100000", NULL, 16, 4294967295.0, NULL, NULL },
     { "max_state_mb", "Detection memory (MB)",
-      "Memory for all rules' windows and series together (counted with their sets' items); past it no rule tracks a new key until windows close, and every flag of a rule that refused keys says approximate; default 64, which keeps a spoofed flood's detection below what Wireshark's conversation and endpoint tables take",
+      "Memory for all rules' windows and series together (counted with their sets' items); past it no rule that tracks 64 keys or more takes a new one until windows close, and every flag of a rule that refused keys says approximate; default 64, which keeps a spoofed flood's detection below what Wireshark's conversation and endpoint tables take",
       TRAFAN_OPT_UINT, OFF(max_state_mb), "64", NULL, 1, 1048576, NULL, NULL },
 };
 #undef OFF
@@ -842,6 +844,7 @@ struct TrafanDetector {
     gint64    next_edge;            /* the earliest end of an open window (G_MININT64: unknown) */
     guint     adds;                 /* keys made since the budget was checked */
     gsize     counted_keys, counted_bytes;  /* the last full count (state_estimate) */
+    gsize     since_count;              /* packets since budget_recount */
 
     TrafanRuleCtx  rules[MAX_RULES];
     WindowSet      sets[MAX_RULES];
@@ -888,12 +891,13 @@ trafan_ref_ns(const TrafanRuleCtx *ctx)
 }
 
 static void budget_check(TrafanDetector *d);
+static void budget_recount(TrafanDetector *d);
 
 gboolean
 trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys)
 {
     TrafanDetector *d = ctx->detector;
-    if (current_keys < d->cfg.max_tracked && !d->full) {
+    if (current_keys < d->cfg.max_tracked && (!d->full || current_keys < FEW_KEYS)) {
         if (++d->adds % 64 == 0)
             budget_check(d);
         return TRUE;
@@ -1317,6 +1321,10 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         t = d->now;             /* a step back in time: hold the clock */
     }
     d->now = t;
+    if (++d->since_count >= MAX(RECOUNT_PACKETS, d->counted_keys)) {
+        d->since_count = 0;
+        budget_recount(d);
+    }
     if (t >= d->next_edge) {
         /* Some window ends: move each on, and note when the next one ends. */
         d->next_edge = G_MAXINT64;
@@ -1538,25 +1546,31 @@ window_keys(const TrafanDetector *d)
 }
 
 static gsize
-windows_bytes(const TrafanDetector *d)
+set_bytes(const WindowSet *set)
 {
     gsize n = 0;
     GHashTableIter it;
     gpointer v;
-    for (guint s = 0; s < d->n_sets; s++) {
-        const WindowSet *set = &d->sets[s];
-        GHashTable *tables[3] = { set->open, set->phase[0].head, set->phase[1].head };
-        for (guint t = 0; t < 3; t++) {
-            if (tables[t] == NULL)
-                continue;
-            n += g_hash_table_size(tables[t]) * (ENTRY_OVERHEAD + ENTRY_SPACE + 2 * AGG_SPACE(set));
-            g_hash_table_iter_init(&it, tables[t]);
-            while (g_hash_table_iter_next(&it, NULL, &v))
-                for (guint ph = 0; ph < 2; ph++)
-                    if (((Entry *)v)->live & PHASE_BIT(ph))
-                        n += agg_bytes(set->agg, entry_agg(set, v, ph)) - set->agg->size;
-        }
+    GHashTable *tables[3] = { set->open, set->phase[0].head, set->phase[1].head };
+    for (guint t = 0; t < 3; t++) {
+        if (tables[t] == NULL)
+            continue;
+        n += g_hash_table_size(tables[t]) * (ENTRY_OVERHEAD + ENTRY_SPACE + 2 * AGG_SPACE(set));
+        g_hash_table_iter_init(&it, tables[t]);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+            for (guint ph = 0; ph < 2; ph++)
+                if (((Entry *)v)->live & PHASE_BIT(ph))
+                    n += agg_bytes(set->agg, entry_agg(set, v, ph)) - set->agg->size;
     }
+    return n;
+}
+
+static gsize
+windows_bytes(const TrafanDetector *d)
+{
+    gsize n = 0;
+    for (guint s = 0; s < d->n_sets; s++)
+        n += set_bytes(&d->sets[s]);
     return n;
 }
 
@@ -1599,6 +1613,18 @@ static void
 budget_check(TrafanDetector *d)
 {
     d->full = state_estimate(d) > d->budget;
+}
+
+/* The keys already kept grow without new ones (a source kept before the
+ * budget filled goes on sweeping), which the estimate per key does not
+ * see: every so many packets (as many as keys, so O(1) per packet) the
+ * state is counted in full. */
+static void
+budget_recount(TrafanDetector *d)
+{
+    d->counted_keys = window_keys(d);
+    d->counted_bytes = windows_bytes(d);
+    d->full = sizeof *d + d->counted_bytes + series_bytes(d) > d->budget;
 }
 
 guint64

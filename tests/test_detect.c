@@ -1008,6 +1008,30 @@ test_state_budget(void)
     g_array_unref(s);
 }
 
+/* Past the budget the rules that multiply keys (pairs, flows) are refused,
+ * but a rule with a handful of keys still tracks a new one: a flood that
+ * turns to a second target after the first filled the budget is flagged
+ * there too. */
+static void
+test_state_budget_new_target(void)
+{
+    GArray *s = stream_new();
+    const char *targets[] = { "192.0.2.10", "192.0.2.20" };
+    for (guint k = 0; k < G_N_ELEMENTS(targets); k++)
+        for (guint i = 0; i < 20000; i++) {
+            char src[32];
+            guint n = k * 20000 + i;
+            g_snprintf(src, sizeof src, "10.%u.%u.%u", n >> 16 & 255, n >> 8 & 255, n & 255);
+            udp(s, S(10 + k * 10 + i * 0.0001), src, (guint16)(1024 + n % 50000), targets[k], 53, 80);
+        }
+    Run tight = run_with(s, (const char *const[]){ "max_state_mb", "2", NULL });
+    TrafanDetectorUsage u = trafan_detector_usage(tight.d);
+    g_assert_cmpuint(u.refused_keys, >, 0);
+    assert_flags(&tight, (const char *const[]){ "192.0.2.10 udp_flood target", "192.0.2.20 udp_flood target", NULL });
+    run_free(&tight);
+    g_array_unref(s);
+}
+
 /* One pass (tshark without state=, the GUI) keeps no first windows once
  * judged; what it flags is the same, across windows that close too. */
 static void
@@ -1658,6 +1682,7 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/state-refuses", test_state_refuses);
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
     g_test_add_func("/detect/mechanics/state-budget", test_state_budget);
+    g_test_add_func("/detect/mechanics/state-budget-new-target", test_state_budget_new_target);
     g_test_add_func("/detect/mechanics/one-pass", test_one_pass);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
     g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
