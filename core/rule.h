@@ -195,8 +195,9 @@ gconstpointer trafan_judged_agg(const TrafanRuleCtx *ctx, const TrafanKey *key);
 void     trafan_emit(TrafanRuleCtx *ctx, TrafanVerdict *v);
 guint    trafan_exact_cap(const TrafanRuleCtx *ctx);
 /* May a series rule holding current_keys keys track one more (its
- * max_tracked and the detector's max_state_mb)?  A refusal is counted and
- * makes the rule's flags approximate. */
+ * max_tracked and the detector's max_state_mb, which does not refuse a rule
+ * holding a few)?  A refusal is counted and makes the rule's flags
+ * approximate. */
 gboolean trafan_rule_may_track(TrafanRuleCtx *ctx, guint current_keys);
 gint64   trafan_ref_ns(const TrafanRuleCtx *ctx);  /* abs - rel of the first packet */
 
