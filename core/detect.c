@@ -22,7 +22,9 @@
 #define MAX_CLAUSES  8           /* distinct filter clauses before falling back */
 #define MAX_RULES    32
 #define RECOUNT_PACKETS 65536   /* the fewest packets between full counts of the state */
+#define RECOUNT_FULL    8192    /* the same over the budget, where kept keys grow into it */
 #define FEW_KEYS     64          /* keys a rule tracks even past the budget: a new flood's target */
+#define SHED_TO      0.75        /* of the budget, what shedding leaves: room to grow until the next count */
 
 /* ------------------------------------------------------------------ */
 /* Options: the engine's own, then every rule's, laid out in cfg->rules */
@@ -1321,7 +1323,7 @@ trafan_detector_add(TrafanDetector *d, const TrafanPacket *pkt)
         t = d->now;             /* a step back in time: hold the clock */
     }
     d->now = t;
-    if (++d->since_count >= MAX(RECOUNT_PACKETS, d->counted_keys)) {
+    if (++d->since_count >= MAX(d->full ? RECOUNT_FULL : RECOUNT_PACKETS, d->counted_keys)) {
         d->since_count = 0;
         budget_recount(d);
     }
@@ -1545,6 +1547,17 @@ window_keys(const TrafanDetector *d)
     return keys;
 }
 
+/* An entry's bytes: itself, its table slot and what its counters hold. */
+static gsize
+entry_bytes(const WindowSet *set, const Entry *e)
+{
+    gsize n = ENTRY_OVERHEAD + ENTRY_SPACE + 2 * AGG_SPACE(set);
+    for (guint ph = 0; ph < 2; ph++)
+        if (e->live & PHASE_BIT(ph))
+            n += agg_bytes(set->agg, entry_agg(set, e, ph)) - set->agg->size;
+    return n;
+}
+
 static gsize
 set_bytes(const WindowSet *set)
 {
@@ -1555,12 +1568,9 @@ set_bytes(const WindowSet *set)
     for (guint t = 0; t < 3; t++) {
         if (tables[t] == NULL)
             continue;
-        n += g_hash_table_size(tables[t]) * (ENTRY_OVERHEAD + ENTRY_SPACE + 2 * AGG_SPACE(set));
         g_hash_table_iter_init(&it, tables[t]);
         while (g_hash_table_iter_next(&it, NULL, &v))
-            for (guint ph = 0; ph < 2; ph++)
-                if (((Entry *)v)->live & PHASE_BIT(ph))
-                    n += agg_bytes(set->agg, entry_agg(set, v, ph)) - set->agg->size;
+            n += entry_bytes(set, v);
     }
     return n;
 }
@@ -1615,16 +1625,110 @@ budget_check(TrafanDetector *d)
     d->full = state_estimate(d) > d->budget;
 }
 
+/* The evidence an entry holds: the items and packets its counters saw. */
+static guint64
+entry_weight(const WindowSet *set, const Entry *e)
+{
+    guint64 w = 0;
+    for (guint ph = 0; ph < 2; ph++) {
+        if (!(e->live & PHASE_BIT(ph)))
+            continue;
+        const guint8 *a = entry_agg(set, e, ph);
+        for (guint i = 0; i < set->agg->n_fields; i++) {
+            const TrafanAggField *f = &set->agg->fields[i];
+            for (guint k = 0; k < f->n; k++)
+                if (f->kind == TRAFAN_AGG_DISTINCT)
+                    w += trafan_distinct_count((const TrafanDistinct *)(a + f->offset) + k);
+                else if (f->kind == TRAFAN_AGG_COUNT)
+                    w += ((const guint64 *)(a + f->offset))[k];
+        }
+    }
+    return w;
+}
+
+typedef struct {
+    guint64 weight;
+    gsize   bytes;
+    Entry  *entry;
+} Candidate;
+
+static int
+candidate_compare(gconstpointer pa, gconstpointer pb)
+{
+    const Candidate *a = pa, *b = pb;
+    if (a->weight != b->weight)
+        return a->weight < b->weight ? -1 : 1;
+    return a->bytes > b->bytes ? -1 : a->bytes < b->bytes;
+}
+
+/* Free about `want` bytes from the open windows of `set`: its entries with
+ * the least evidence go first (a sweep's or a flood's key, holding the most,
+ * goes last), and never the FEW_KEYS that hold the most, nor the window's
+ * own tallies.  What goes is refused: the rules' flags say approximate.
+ * Returns the bytes freed. */
+static gsize
+set_shed(TrafanDetector *d, WindowSet *set, gsize want)
+{
+    guint n = g_hash_table_size(set->open);
+    if (n <= FEW_KEYS)
+        return 0;
+    Candidate *all = g_new(Candidate, n);
+    GHashTableIter it;
+    gpointer v;
+    guint i = 0;
+    g_hash_table_iter_init(&it, set->open);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        if (!trafan_key_equal(&((Entry *)v)->key, &trafan_window_key))
+            all[i++] = (Candidate){ entry_weight(set, v), entry_bytes(set, v), v };
+    qsort(all, i, sizeof *all, candidate_compare);
+
+    gsize freed = 0;
+    guint shed = 0;
+    for (; shed + FEW_KEYS < i && freed < want; shed++) {
+        Entry *e = all[shed].entry;
+        freed += all[shed].bytes;
+        for (guint ph = 0; ph < 2; ph++)
+            if (e->live & PHASE_BIT(ph))
+                agg_clear(set->agg, entry_agg(set, e, ph));
+        g_hash_table_remove(set->open, &e->key);     /* frees e */
+    }
+    g_free(all);
+    set->recent[0] = set->recent[1] = NULL;
+    for (guint j = 0; j < set->n_judges; j++)
+        d->refused[set->judges[j]->index] += shed;
+    return freed;
+}
+
 /* The keys already kept grow without new ones (a source kept before the
  * budget filled goes on sweeping), which the estimate per key does not
  * see: every so many packets (as many as keys, so O(1) per packet) the
- * state is counted in full. */
+ * state is counted in full.  Over the budget, the window sets holding the
+ * most shed their lightest keys down to SHED_TO of it, so that the budget
+ * holds until the next count; new keys wait for room (a window closing,
+ * or the next count). */
 static void
 budget_recount(TrafanDetector *d)
 {
+    gsize bytes[MAX_RULES], windows = 0, fixed = sizeof *d + series_bytes(d);
+    for (guint s = 0; s < d->n_sets; s++)
+        windows += bytes[s] = set_bytes(&d->sets[s]);
+    gsize target = (gsize)((double)d->budget * SHED_TO);
+    gboolean done[MAX_RULES] = { FALSE }, over = fixed + windows > d->budget;
+    while (fixed + windows > d->budget) {
+        guint big = d->n_sets;
+        for (guint s = 0; s < d->n_sets; s++)
+            if (!done[s] && (big == d->n_sets || bytes[s] > bytes[big]))
+                big = s;
+        if (big == d->n_sets)
+            break;
+        done[big] = TRUE;
+        gsize freed = set_shed(d, &d->sets[big], fixed + windows - MIN(target, fixed + windows));
+        bytes[big] -= MIN(freed, bytes[big]);
+        windows -= MIN(freed, windows);
+    }
     d->counted_keys = window_keys(d);
-    d->counted_bytes = windows_bytes(d);
-    d->full = sizeof *d + d->counted_bytes + series_bytes(d) > d->budget;
+    d->counted_bytes = windows;
+    d->full = over;             /* what was shed had more right to stay than new keys */
 }
 
 guint64

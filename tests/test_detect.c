@@ -1032,6 +1032,37 @@ test_state_budget_new_target(void)
     g_array_unref(s);
 }
 
+/* Keys kept before the budget filled go on growing (thousands of sources
+ * each probing a few more addresses): at each full count the state sheds its
+ * lightest keys and stays near the budget, the heaviest (a real sweep) is
+ * kept and flagged, approximate. */
+static void
+test_state_budget_shed(void)
+{
+    GArray *s = stream_new();
+    for (guint round = 0; round < 20; round++) {
+        for (guint h = 1; h <= 12; h++) {
+            char dst[32];
+            g_snprintf(dst, sizeof dst, "203.0.113.%u", round * 12 + h);
+            tcp(s, S(round + h * 0.001), SCANNER, (guint16)(41000 + h), dst, 80, SYN, 58);
+        }
+        for (guint i = 0; i < 6000; i++) {
+            char src[32], dst[32];
+            g_snprintf(src, sizeof src, "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+            g_snprintf(dst, sizeof dst, "198.51.%u.%u", 100 + i % 100, round + 1);
+            tcp(s, S(round + 0.1 + i * 0.0001), src, (guint16)(20000 + round), dst, 80, SYN, 58);
+        }
+    }
+    Run tight = run_with(s, (const char *const[]){ "max_state_mb", "4", NULL });
+    TrafanDetectorUsage u = trafan_detector_usage(tight.d);
+    g_assert_cmpuint(u.refused_keys, >, 0);
+    g_assert_cmpuint(u.state_bytes, <=, (4u << 20) * 11 / 10);
+    assert_flags(&tight, (const char *const[]){ SCANNER " host_sweep source", NULL });
+    g_assert_true(flag_of(&tight, "host_sweep")->approximate);
+    run_free(&tight);
+    g_array_unref(s);
+}
+
 /* One pass (tshark without state=, the GUI) keeps no first windows once
  * judged; what it flags is the same, across windows that close too. */
 static void
@@ -1683,6 +1714,7 @@ main(int argc, char **argv)
     g_test_add_func("/detect/mechanics/memory-cap", test_memory_cap);
     g_test_add_func("/detect/mechanics/state-budget", test_state_budget);
     g_test_add_func("/detect/mechanics/state-budget-new-target", test_state_budget_new_target);
+    g_test_add_func("/detect/mechanics/state-budget-shed", test_state_budget_shed);
     g_test_add_func("/detect/mechanics/one-pass", test_one_pass);
     g_test_add_func("/detect/mechanics/live-alerts", test_live_alerts);
     g_test_add_func("/detect/mechanics/peek-spike", test_peek_spike);
