@@ -1032,6 +1032,29 @@ test_state_budget_new_target(void)
     g_array_unref(s);
 }
 
+/* A spoofed flood where every datagram comes from a new source: past the
+ * exact cap the sources are estimated, and the estimate never claims more
+ * sources than datagrams. */
+static void
+test_udp_flood_sources_estimate(gconstpointer data)
+{
+    guint n = GPOINTER_TO_UINT(data);
+    GArray *s = stream_new();
+    for (guint i = 0; i < n; i++) {
+        char src[32];
+        g_snprintf(src, sizeof src, "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+        udp(s, S(10 + i * 0.5 / n), src, (guint16)(1024 + i), "192.0.2.10", 53, 80);
+    }
+    Run r = run_with(s, (const char *const[]){ "exact_cap", "16", NULL });
+    const TrafanFlag *f = flag_of(&r, "udp_flood");
+    g_assert_nonnull(f);
+    g_assert_true(f->approximate);
+    g_assert_cmpuint(f->peers_total, <=, n);
+    g_assert_cmpuint(f->peers_total, >=, n * 9 / 10);
+    run_free(&r);
+    g_array_unref(s);
+}
+
 /* Keys kept before the budget filled go on growing (thousands of sources
  * each probing a few more addresses): at each full count the state sheds its
  * lightest keys and stays near the budget, the heaviest (a real sweep) is
@@ -1696,6 +1719,11 @@ main(int argc, char **argv)
     g_test_add_func("/detect/attack/syn-flood-spoofed", test_syn_flood_spoofed);
     g_test_add_func("/detect/attack/icmp-flood", test_icmp_flood);
     g_test_add_func("/detect/attack/udp-flood", test_udp_flood);
+    for (guint n = 1000; n <= 6000; n += 1000) {
+        char *path = g_strdup_printf("/detect/attack/udp-flood-sources-estimate/%u", n);
+        g_test_add_data_func(path, GUINT_TO_POINTER(n), test_udp_flood_sources_estimate);
+        g_free(path);
+    }
     g_test_add_func("/detect/attack/bandwidth-spike", test_bandwidth_spike);
     g_test_add_func("/detect/attack/beacon", test_beacon);
     g_test_add_func("/detect/benign/busy-https-server", test_busy_https_server);

@@ -60,7 +60,8 @@ trafan_flood_judge(TrafanRuleCtx *ctx, const TrafanFlood *f)
         v.role = TRAFAN_ROLE_TARGET;
         v.n_peers = n_top;
         memcpy(v.peers, top, sizeof top);
-        v.peers_total = trafan_distinct_count(f->sources);
+        /* The sketch's estimate may pass what it counted: never more sources than packets. */
+        v.peers_total = MIN(trafan_distinct_count(f->sources), f->packets);
         v.detail = g_strdup_printf("received %s %s/s from %s%" G_GUINT64_FORMAT " sources%s for %s "
                                    "(threshold %s/s over %s)", rate_text, f->what,
                                    v.approximate ? "about " : "", v.peers_total,
