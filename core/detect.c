@@ -48,7 +48,7 @@ static const TrafanDetectOption limit_options[] = {
       "Hosts, pairs or flows tracked per rule and window; later ones are refused (and the rule's flags say approximate), which bounds each rule's memory; default 100000",
       TRAFAN_OPT_UINT, OFF(max_tracked), "100000", NULL, 16, 4294967295.0, NULL, NULL },
     { "max_state_mb", "Detection memory (MB)",
-      "Memory for all rules' windows and series together (counted with their sets' items); past it no rule that tracks 64 keys or more takes a new one until windows close, and every flag of a rule that refused keys says approximate; default 64, which keeps a spoofed flood's detection below what Wireshark's conversation and endpoint tables take",
+      "Memory for all rules' windows and series together (counted with their sets' items); past it no rule that tracks 64 keys or more takes a new one until there is room, the rules holding the most drop their keys with the least evidence (fewest items and packets counted) down to 3/4 of it, and every flag of a rule that refused or dropped keys says approximate; default 64, which keeps a spoofed flood's detection below what Wireshark's conversation and endpoint tables take",
       TRAFAN_OPT_UINT, OFF(max_state_mb), "64", NULL, 1, 1048576, NULL, NULL },
 };
 #undef OFF

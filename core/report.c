@@ -921,7 +921,7 @@ trafan_report_text(const TrafanStats *stats, const TrafanReportOptions *opts)
                                trafan_stats_hosts_aggregated(stats));
     if (opts->detector && opts->detector->refused_keys)
         g_string_append_printf(out, "Detector memory max_state_mb=%" G_GUINT64_FORMAT " reached: %" G_GUINT64_FORMAT
-                               " new keys were not tracked; the flags of their rules say approximate\n",
+                               " keys were refused or dropped; the flags of their rules say approximate\n",
                                opts->detector->budget_bytes >> 20, opts->detector->refused_keys);
 
     if (opts->flags && opts->flags->len) {
